@@ -1,0 +1,51 @@
+"""Orchestration Patterns course kit: router, parallel, sequential, hierarchical.
+
+    >>> from orchestration_kit import Router, Parallel, Sequential, Hierarchical, Ask, SimulatedModel, run
+    >>> model = SimulatedModel("generalist-small")
+    >>> result = run(Sequential(stages=[Ask(model, "Draft: {input}"), Ask(model, "Refine: {input}")]), "a memo")
+    >>> result.output, result.trace.latency, result.trace.cost
+"""
+
+from .clock import VirtualClock, WallClock
+from .context import Context
+from .errors import (
+    BackendError,
+    ConfigurationError,
+    OrchestrationError,
+    RateLimited,
+    RealTimeRequired,
+    RoutingError,
+    StageError,
+    TaskFailed,
+    Timeout,
+)
+from .models import Completion, Failures, ModelProfile, SimulatedModel, Usage
+from .patterns import (
+    Decision,
+    Escalation,
+    Feedback,
+    Gathered,
+    Hierarchical,
+    HumanReview,
+    KeywordRules,
+    Parallel,
+    Review,
+    Router,
+    Sequential,
+    Stage,
+    resolve,
+)
+from .resilience import Resilient, RetryPolicy
+from .runner import RunResult, arun, run
+from .steps import Ask, Step
+from .trace import Span, Trace
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Ask", "BackendError", "Completion", "ConfigurationError", "Context", "Decision", "Escalation", "Failures",
+    "Feedback", "Gathered", "Hierarchical", "HumanReview", "KeywordRules", "ModelProfile", "OrchestrationError",
+    "Parallel", "RateLimited", "RealTimeRequired", "Resilient", "RetryPolicy", "Review", "Router", "RoutingError",
+    "RunResult", "Sequential", "SimulatedModel", "Span", "Stage", "StageError", "Step", "TaskFailed", "Timeout",
+    "Trace", "Usage", "VirtualClock", "WallClock", "arun", "resolve", "run",
+]

@@ -1,0 +1,139 @@
+"""The run context: the clock, the trace and the seed every step can reach.
+
+Each step is called as ``await step(input, ctx)``. Through ``ctx`` it can read
+the time, record spans and draw seeded random numbers::
+
+    async def my_step(text, ctx):
+        async with ctx.span("lookup") as span:
+            await asyncio.sleep(0.2)
+            span.detail = "found 3 rows"
+        return text
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import hashlib
+import random
+from typing import Any
+
+from .clock import Clock
+from .trace import _TIME_DIGITS, Span, Trace
+
+# The span that is open in the current task; asyncio copies it into child tasks,
+# so spans started inside parallel branches get the right parent.
+_current_span: contextvars.ContextVar[int | None] = contextvars.ContextVar("current_span", default=None)
+_current_span_name: contextvars.ContextVar[str] = contextvars.ContextVar("current_span_name", default="")
+
+
+def stable_hash(*parts: object) -> int:
+    """A hash that is the same in every process (unlike ``hash()``, which is salted)."""
+    text = "\x1f".join(repr(p) for p in parts)
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+
+
+class Context:
+    """Per-run state: clock, trace, seed, and per-run counters."""
+
+    def __init__(self, clock: Clock, seed: int = 0) -> None:
+        self.clock = clock
+        self.seed = seed
+        self.trace = Trace()
+        self._next_id = 0
+        self._counters: dict[tuple[Any, ...], int] = {}
+        self._t0 = asyncio.get_running_loop().time()
+        self.state: dict[str, Any] = {}  # per-run scratch space (e.g. a model's rate-limit window)
+
+    def now(self) -> float:
+        """Seconds since the run started (virtual or real, depending on the clock)."""
+        return round(asyncio.get_running_loop().time() - self._t0, _TIME_DIGITS)
+
+    def rng(self, *key: object) -> random.Random:
+        """A random generator seeded by the run's seed and ``key``.
+
+        Seeding by key (not by call order) keeps results identical however the
+        scheduler interleaves concurrent tasks.
+        """
+        return random.Random(stable_hash(self.seed, *key))
+
+    def count(self, *key: object) -> int:
+        """How many times ``key`` has been counted in this run before (0, 1, 2, ...)."""
+        n = self._counters.get(key, 0)
+        self._counters[key] = n + 1
+        return n
+
+    def span(self, name: str, *, kind: str = "step", pattern: str = "", model: str = "", attempt: int = 1) -> SpanRecorder:
+        """Record a span around a block: ``async with ctx.span("name") as span: ...``."""
+        self._next_id += 1
+        return SpanRecorder(self, self._next_id, name, kind=kind, pattern=pattern, model=model, attempt=attempt)
+
+    def in_span(self, name: str) -> bool:
+        """True if the innermost open span has this name (used to avoid a duplicate nested span)."""
+        return _current_span_name.get() == name
+
+    def __repr__(self) -> str:
+        return f"Context(clock={self.clock.name}, seed={self.seed}, spans={len(self.trace)})"
+
+
+class SpanRecorder:
+    """An open span. Set ``status``, ``detail``, tokens or ``cost`` before it closes."""
+
+    def __init__(self, ctx: Context, span_id: int, name: str, **fields: Any) -> None:
+        self._ctx = ctx
+        self.id = span_id
+        self.name = name
+        self.fields = fields
+        self.status = "ok"
+        self.detail = ""
+        self.error = ""
+        self.model = fields.pop("model", "")
+        self.tokens_in = 0
+        self.tokens_out = 0
+        self.cost = 0.0
+        self._tokens: tuple[Any, ...] = ()
+
+    async def __aenter__(self) -> SpanRecorder:
+        self.parent = _current_span.get()
+        self.start = self._ctx.now()
+        self._tokens = (_current_span.set(self.id), _current_span_name.set(self.name))
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        if self._tokens:
+            _current_span.reset(self._tokens[0])
+            _current_span_name.reset(self._tokens[1])
+        if exc is not None:
+            if self.status == "ok":  # keep a status the step chose itself (e.g. "failed")
+                if isinstance(exc, asyncio.CancelledError):
+                    self.status = "cancelled"
+                elif isinstance(exc, TimeoutError):
+                    self.status = "timeout"
+                else:
+                    self.status = "error"
+            self.error = self.error or f"{type(exc).__name__}: {exc}"
+        self._ctx.trace.add(
+            Span(
+                id=self.id,
+                parent=self.parent,
+                name=self.name,
+                start=self.start,
+                end=self._ctx.now(),
+                model=self.model,
+                tokens_in=self.tokens_in,
+                tokens_out=self.tokens_out,
+                cost=self.cost,
+                status=self.status,
+                error=self.error,
+                detail=self.detail,
+                **self.fields,
+            )
+        )
+
+
+_current_context: contextvars.ContextVar[Context | None] = contextvars.ContextVar("current_context", default=None)
+
+
+def current_context() -> Context | None:
+    """The context of the run this code is part of, or None outside a run."""
+    return _current_context.get()

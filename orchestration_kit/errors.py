@@ -1,0 +1,74 @@
+"""The kit's exceptions: one family, messages that name the step and the fix.
+
+Every error the kit raises is an ``OrchestrationError``, so a learner can catch
+them all at once, or one kind precisely::
+
+    try:
+        run(flow, "hello")
+    except RoutingError as error:
+        print(error)        # says which router, why, and what to change
+"""
+
+from __future__ import annotations
+
+
+class OrchestrationError(Exception):
+    """Base class of every error raised by the kit."""
+
+
+class ConfigurationError(OrchestrationError, ValueError):
+    """A flow was built with bad settings (refused when it is constructed)."""
+
+
+class RoutingError(OrchestrationError):
+    """A router could not choose a route and had no fallback to use."""
+
+
+class StageError(OrchestrationError):
+    """A sequential stage failed or its output did not validate.
+
+    ``state`` holds the last good state, so nothing done so far is lost.
+    """
+
+    def __init__(self, message: str, *, stage: str, state: object = None) -> None:
+        super().__init__(message)
+        self.stage = stage
+        self.state = state
+
+
+class TaskFailed(OrchestrationError):
+    """Parallel tasks failed under ``on_error="fail"`` (or below the quorum).
+
+    ``gathered`` holds every branch's result, the successful ones included.
+    """
+
+    def __init__(self, message: str, *, gathered: object = None) -> None:
+        super().__init__(message)
+        self.gathered = gathered
+
+
+class RealTimeRequired(OrchestrationError):
+    """A real network call was attempted while running on the virtual clock."""
+
+
+class BackendError(OrchestrationError):
+    """A model backend failed (simulated or over HTTP)."""
+
+    def __init__(self, message: str, *, model: str = "", status: int | None = None) -> None:
+        super().__init__(message)
+        self.model = model
+        self.status = status
+
+
+class RateLimited(BackendError):
+    """The backend said "too many requests" (HTTP 429); ``retry_after`` is in seconds."""
+
+    def __init__(
+        self, message: str, *, model: str = "", status: int | None = 429, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, model=model, status=status)
+        self.retry_after = retry_after
+
+
+class Timeout(BackendError, TimeoutError):
+    """A call took longer than its time limit."""

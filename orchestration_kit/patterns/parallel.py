@@ -1,0 +1,183 @@
+"""Parallel: run independent tasks at the same time, wait for all, synthesize.
+
+The course's components, as constructor arguments:
+
+- ``splitter``: optional; turns the input into the tasks' inputs: a dict
+  ``{task name: piece}``, or, with a single task, a list of pieces (one branch each).
+  Without it every task gets the whole input.
+- ``tasks``: the concurrent tasks, a dict ``{name: step}`` (or one step to map).
+- aggregation waits for *all* branches; each yields a ``BranchResult``
+  (value or error, status, attempts) so one failure never loses the others.
+- ``synthesizer``: optional; gets the ``Gathered`` results (``.values`` and
+  ``.missing``) and writes the final answer.
+- failures: ``retry`` and ``timeout`` apply per task; then ``on_error`` decides:
+  ``"skip"`` the branch, use a ``"default"`` value, or ``"fail"`` the whole run.
+  ``quorum`` sets how many tasks must succeed. ``max_concurrency`` caps how many
+  run at once.
+
+    >>> Parallel(tasks={"summary": Ask(m, "Summarise: {input}"), "sentiment": sentiment},
+    ...          synthesizer=Ask(writer, "Write a report from: {input}"), timeout=5.0)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..context import Context
+from ..errors import ConfigurationError, TaskFailed
+from ..resilience import RetryPolicy, call_with_retry, check_timeout
+from ..steps import Step, as_step
+
+ON_ERROR = ("skip", "default", "fail")
+
+
+@dataclass(frozen=True)
+class BranchResult:
+    """What one branch produced: ``status`` is ok, skipped, default or failed."""
+
+    name: str
+    status: str
+    value: Any = None
+    error: str = ""
+    latency: float = 0.0
+
+
+@dataclass(frozen=True)
+class Gathered:
+    """Every branch's result. ``values`` has the usable ones, ``missing`` says what failed and why."""
+
+    branches: dict[str, BranchResult] = field(default_factory=dict)
+
+    @property
+    def values(self) -> dict[str, Any]:
+        return {name: b.value for name, b in self.branches.items() if b.status in ("ok", "default")}
+
+    @property
+    def missing(self) -> dict[str, str]:
+        return {name: b.error for name, b in self.branches.items() if b.status not in ("ok", "default")}
+
+    def __getitem__(self, name: str) -> Any:
+        return self.values[name]
+
+    def __str__(self) -> str:
+        """A plain-text digest, suitable as a synthesizer model's prompt."""
+        lines = [f"{name}: {value}" for name, value in self.values.items()]
+        lines += [f"{name}: MISSING ({error})" for name, error in self.missing.items()]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"Gathered(values={self.values!r}, missing={list(self.missing)})"
+
+
+class Parallel(Step):
+    """Split, run tasks concurrently, gather all results, synthesize (see module docs)."""
+
+    pattern = "parallel"
+
+    def __init__(
+        self,
+        tasks: dict[str, Any] | Any,
+        *,
+        splitter: Any = None,
+        synthesizer: Any = None,
+        on_error: str = "skip",
+        default: Any = None,
+        retry: RetryPolicy | None = None,
+        timeout: float | None = None,
+        max_concurrency: int | None = None,
+        quorum: int | None = None,
+        name: str = "parallel",
+    ) -> None:
+        where = f"Parallel {name!r}"
+        if isinstance(tasks, dict):
+            if not tasks:
+                raise ConfigurationError(f"{where}: tasks is empty; give at least one {{name: step}}")
+            self.tasks = {task: as_step(step, f"{where} task {task!r}") for task, step in tasks.items()}
+        else:
+            single = as_step(tasks, f"{where} task")
+            self.tasks = {single.name: single}
+        if on_error not in ON_ERROR:
+            raise ConfigurationError(f"{where}: on_error must be one of {ON_ERROR}, got {on_error!r}")
+        if max_concurrency is not None and max_concurrency < 1:
+            raise ConfigurationError(f"{where}: max_concurrency must be at least 1 (or None for no limit)")
+        if quorum is not None and not 1 <= quorum:
+            raise ConfigurationError(f"{where}: quorum must be at least 1 (or None)")
+        check_timeout(timeout, where)
+        self.splitter = as_step(splitter, f"{where} splitter") if splitter is not None else None
+        self.synthesizer = as_step(synthesizer, f"{where} synthesizer") if synthesizer is not None else None
+        self.on_error, self.default, self.retry, self.timeout = on_error, default, retry, timeout
+        self.max_concurrency, self.quorum, self.name = max_concurrency, quorum, name
+
+    async def __call__(self, input: Any, ctx: Context) -> Any:
+        async with ctx.span(self.name, kind="flow", pattern=self.pattern) as span:
+            branches = await self._split(input, ctx)
+            limit = asyncio.Semaphore(self.max_concurrency) if self.max_concurrency else None
+            results = await asyncio.gather(*(self._branch(n, s, p, ctx, limit) for n, s, p in branches))
+            gathered = Gathered({r.name: r for r in results})
+            ok = len(gathered.values)
+            span.detail = f"{ok}/{len(results)} tasks ok" + (f"; missing: {', '.join(gathered.missing)}" if gathered.missing else "")
+            if gathered.missing:
+                span.status = "partial"
+            failed = [r for r in results if r.status == "failed"]
+            if failed or (self.quorum and ok < self.quorum):
+                reasons = "; ".join(f"{r.name}: {r.error}" for r in results if r.status != "ok")
+                raise TaskFailed(
+                    f"Parallel {self.name!r}: {ok} of {len(results)} tasks succeeded ({reasons}). "
+                    "The successful results are in error.gathered; use on_error='skip' or 'default' to continue without them.",
+                    gathered=gathered,
+                )
+            if self.synthesizer is None:
+                return gathered
+            return await self.synthesizer(gathered, ctx)
+
+    async def _split(self, input: Any, ctx: Context) -> list[tuple[str, Step, Any]]:
+        """Pair every branch name with its step and its piece of the input."""
+        if self.splitter is None:
+            return [(name, step, input) for name, step in self.tasks.items()]
+        pieces = await self.splitter(input, ctx)
+        if isinstance(pieces, dict):
+            absent = [name for name in self.tasks if name not in pieces]
+            if absent:
+                raise ConfigurationError(f"Parallel {self.name!r}: the splitter gave no input for task(s) {absent}")
+            return [(name, step, pieces[name]) for name, step in self.tasks.items()]
+        if len(self.tasks) != 1 or not isinstance(pieces, (list, tuple)):
+            raise ConfigurationError(
+                f"Parallel {self.name!r}: the splitter must return a dict {{task: input}}, "
+                "or a list of pieces when there is exactly one task to map over them"
+            )
+        (task, step), = self.tasks.items()
+        return [(f"{task}[{i}]", step, piece) for i, piece in enumerate(pieces)]
+
+    async def _branch(self, name: str, step: Step, piece: Any, ctx: Context, limit: asyncio.Semaphore | None) -> BranchResult:
+        """Run one branch; never raise (except cancellation): failures become results."""
+        async with limit or contextlib.nullcontext():
+            async with ctx.span(name, kind="task") as span:
+                start = ctx.now()
+                try:
+                    value = await call_with_retry(step, piece, ctx, name=name, timeout=self.timeout, retry=self.retry)
+                    return BranchResult(name, "ok", value, latency=round(ctx.now() - start, 9))
+                except Exception as error:
+                    status = {"skip": "skipped", "default": "default", "fail": "failed"}[self.on_error]
+                    span.status, span.error = status, f"{type(error).__name__}: {error}"
+                    value = self.default if status == "default" else None
+                    return BranchResult(name, status, value, span.error, round(ctx.now() - start, 9))
+
+    def _draw(self, chart: Any) -> tuple[str, str]:
+        with chart.subgraph(f"{self.name} (parallel)"):
+            entry = chart.node(self.splitter.name if self.splitter else "split", shape="round")
+            join = chart.node("wait for all", shape="round")
+            for task, step in self.tasks.items():
+                start, end = step._draw(chart)
+                chart.edge(entry, start, task)
+                chart.edge(end, join)
+            exit_ = join
+            if self.synthesizer is not None:
+                start, exit_ = self.synthesizer._draw(chart)
+                chart.edge(join, start)
+        return entry, exit_
+
+    def __repr__(self) -> str:
+        return f"Parallel({self.name!r}, tasks={list(self.tasks)}, on_error={self.on_error!r})"

@@ -1,0 +1,172 @@
+"""Router: send each input to the one specialist best suited to it.
+
+The course's components, as constructor arguments:
+
+- ``analyzer``: the input analyzer and routing logic. Any function returning a
+  route name, a ``(route, confidence)`` pair or a ``Decision``: keyword rules
+  (``KeywordRules``), a trained classifier, or a model.
+- ``routes``: the specialized handlers, by route name.
+- ``fallback``: the generalist used when routing fails, raises, names an unknown
+  route, or is less confident than ``threshold``, or when the handler fails.
+- ``aggregator``: optional; if the analyzer returns several routes, their
+  handlers run concurrently and the aggregator combines ``{route: output}``.
+
+    >>> router = Router(
+    ...     analyzer=KeywordRules({"billing": ["invoice", "refund"], "technical": ["error", "crash"]}),
+    ...     routes={"billing": Ask(billing_model), "technical": Ask(tech_model)},
+    ...     fallback=Ask(generalist), threshold=0.6)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ..context import Context
+from ..errors import ConfigurationError, RoutingError
+from ..steps import Step, as_step
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A routing decision: which route (None = no idea), how sure, and why."""
+
+    route: str | None
+    confidence: float = 1.0
+    reason: str = ""
+
+
+class KeywordRules:
+    """Rule-based routing logic: the route whose keywords appear most often wins.
+
+    Confidence is the winner's share of all keyword hits (1.0 = unambiguous).
+
+    >>> KeywordRules({"billing": ["refund"], "technical": ["crash"]})("refund please")
+    Decision(route='billing', confidence=1.0, reason="matched 'refund'")
+    """
+
+    def __init__(self, rules: dict[str, list[str]]) -> None:
+        if not rules:
+            raise ConfigurationError("KeywordRules needs at least one route with keywords")
+        self.rules = {route: [k.lower() for k in words] for route, words in rules.items()}
+        self.__name__ = "keyword_rules"
+
+    def __call__(self, text: Any) -> Decision:
+        words = re.findall(r"[a-z0-9']+", str(text).lower())
+        joined = " " + " ".join(words) + " "
+        hits = {route: [k for k in keys if f" {k} " in joined] for route, keys in self.rules.items()}
+        total = sum(len(found) for found in hits.values())
+        if total == 0:
+            return Decision(None, 0.0, "no keyword matched")
+        route = max(hits, key=lambda r: len(hits[r]))  # ties: the first route listed wins
+        found = ", ".join(repr(k) for k in hits[route])
+        return Decision(route, round(len(hits[route]) / total, 3), f"matched {found}")
+
+    def __repr__(self) -> str:
+        return f"KeywordRules({sorted(self.rules)})"
+
+
+class Router(Step):
+    """Analyze the input, pick a route, run that route's handler (see module docs)."""
+
+    pattern = "router"
+
+    def __init__(
+        self,
+        analyzer: Any,
+        routes: dict[str, Any],
+        *,
+        fallback: Any = None,
+        threshold: float = 0.0,
+        aggregator: Any = None,
+        name: str = "router",
+    ) -> None:
+        if not isinstance(routes, dict) or not routes:
+            raise ConfigurationError(f"Router {name!r}: routes must be a non-empty dict {{route name: handler}}")
+        if not 0.0 <= threshold <= 1.0:
+            raise ConfigurationError(f"Router {name!r}: threshold is a confidence between 0 and 1, got {threshold}")
+        self.analyzer = as_step(analyzer, f"Router {name!r} analyzer")
+        self.routes = {route: as_step(handler, f"Router {name!r} route {route!r}") for route, handler in routes.items()}
+        self.fallback = as_step(fallback, f"Router {name!r} fallback") if fallback is not None else None
+        self.aggregator = as_step(aggregator, f"Router {name!r} aggregator") if aggregator is not None else None
+        self.threshold = threshold
+        self.name = name
+
+    async def __call__(self, input: Any, ctx: Context) -> Any:
+        async with ctx.span(self.name, kind="flow", pattern=self.pattern) as span:
+            decisions, problem = await self._decide(input, ctx)
+            if problem is None:
+                span.detail = "; ".join(f"route={d.route} confidence={d.confidence:.2f}" for d in decisions)
+                try:
+                    return await self._handle(decisions, input, ctx)
+                except Exception as error:
+                    if self.fallback is None:
+                        raise
+                    problem = f"handler failed ({type(error).__name__}: {error})"
+            if self.fallback is None:
+                raise RoutingError(
+                    f"Router {self.name!r}: {problem}, and there is no fallback. "
+                    "Pass fallback=<a generalist> or lower the threshold."
+                )
+            span.status, span.detail = "fallback", f"fallback: {problem}"
+            return await self.fallback(input, ctx)
+
+    async def _decide(self, input: Any, ctx: Context) -> tuple[list[Decision], str | None]:
+        """Ask the analyzer; return the usable decisions, or why there are none."""
+        try:
+            raw = await self.analyzer(input, ctx)
+            decisions = [d for d in _as_decisions(raw) if d.route is not None]
+        except Exception as error:
+            return [], f"the analyzer failed ({type(error).__name__}: {error})"
+        if not decisions:
+            return [], "no route matched"
+        unknown = [d.route for d in decisions if d.route not in self.routes]
+        if unknown:
+            return [], f"unknown route {unknown[0]!r} (known: {', '.join(self.routes)})"
+        sure = [d for d in decisions if d.confidence >= self.threshold]
+        if not sure:
+            best = max(decisions, key=lambda d: d.confidence)
+            return [], f"confidence {best.confidence:.2f} for {best.route!r} is below the threshold {self.threshold:.2f}"
+        if len(sure) > 1 and self.aggregator is None:
+            return [], f"{len(sure)} routes chosen but no aggregator to combine them"
+        return sure, None
+
+    async def _handle(self, decisions: list[Decision], input: Any, ctx: Context) -> Any:
+        if len(decisions) == 1:
+            return await self.routes[decisions[0].route](input, ctx)  # type: ignore[index]
+        outputs = await asyncio.gather(*(self.routes[d.route](input, ctx) for d in decisions))  # type: ignore[index]
+        return await self.aggregator(dict(zip((d.route for d in decisions), outputs)), ctx)  # type: ignore[misc]
+
+    def _draw(self, chart: Any) -> tuple[str, str]:
+        with chart.subgraph(f"{self.name} (router)"):
+            entry = chart.node(self.analyzer.name, shape="decision")
+            if self.aggregator is not None:
+                join, exit_ = self.aggregator._draw(chart)
+            else:
+                join = exit_ = chart.node("result", shape="round")
+            branches = list(self.routes.items())
+            if self.fallback is not None:
+                branches.append(("unsure", self.fallback))
+            for label, handler in branches:
+                start, end = handler._draw(chart)
+                chart.edge(entry, start, label)
+                chart.edge(end, join)
+        return entry, exit_
+
+    def __repr__(self) -> str:
+        return f"Router({self.name!r}, routes={list(self.routes)}, fallback={self.fallback!r}, threshold={self.threshold})"
+
+
+def _as_decisions(raw: Any) -> list[Decision]:
+    """Accept a Decision, a route name, a (route, confidence) pair, or a list of these."""
+    if isinstance(raw, list):
+        return [d for item in raw for d in _as_decisions(item)]
+    if isinstance(raw, Decision):
+        return [raw]
+    if raw is None or isinstance(raw, str):
+        return [Decision(raw)]
+    if isinstance(raw, tuple) and len(raw) == 2:
+        return [Decision(raw[0], float(raw[1]))]
+    raise TypeError(f"the analyzer must return a route name, (route, confidence) or Decision, got {raw!r:.60}")

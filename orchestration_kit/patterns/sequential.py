@@ -1,0 +1,137 @@
+"""Sequential: stages in order, each one's output the next one's input (the state).
+
+The course's components:
+
+- ``stages``: steps run in order; the state is threaded from one to the next.
+- error detection at each stage: a ``Stage`` can ``validate`` its output (return
+  True when good, or False / a message saying what is wrong); an exception counts
+  as a failure too.
+- recovery: a stage's ``alternative`` path is tried on the same state; if that
+  fails too, ``on_error="rollback"`` stops and returns the last good state
+  (the span says where and why), ``on_error="raise"`` raises ``StageError``.
+
+    >>> Sequential(stages=[
+    ...     Stage(classify, name="classify"),
+    ...     Stage(extract, validate=lambda fields: "total" in fields, alternative=extract_with_big_model),
+    ...     Stage(check_totals, name="validate"),
+    ... ], on_error="rollback")
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ..context import Context
+from ..errors import ConfigurationError, StageError
+from ..steps import Step, as_step
+
+ON_ERROR = ("raise", "rollback")
+
+
+class Stage(Step):
+    """One stage: a step, an optional ``validate(output)`` check and an ``alternative`` step."""
+
+    def __init__(
+        self,
+        step: Any,
+        *,
+        validate: Callable[[Any], Any] | None = None,
+        alternative: Any = None,
+        name: str | None = None,
+    ) -> None:
+        self.step = as_step(step, "Stage step")
+        if validate is not None and not callable(validate):
+            raise ConfigurationError(f"Stage {self.step.name!r}: validate must be a function output -> True/False/message")
+        self.validate = validate
+        self.alternative = as_step(alternative, f"Stage {self.step.name!r} alternative") if alternative is not None else None
+        self.name = name or self.step.name
+
+    async def __call__(self, state: Any, ctx: Context) -> Any:
+        """Run the stage (and its alternative if needed); raise StageError if both fail."""
+        async with ctx.span(self.name, kind="stage") as span:
+            output, problem = await self._attempt(self.step, state, ctx)
+            if problem is not None and self.alternative is not None:
+                first_problem = problem
+                output, problem = await self._attempt(self.alternative, state, ctx)
+                if problem is None:
+                    span.status, span.detail = "alternative", f"took the alternative path after: {first_problem}"
+            if problem is not None:
+                span.status, span.error = "failed", problem
+                raise StageError(f"stage {self.name!r} failed: {problem}", stage=self.name, state=state)
+            return output
+
+    async def _attempt(self, step: Step, state: Any, ctx: Context) -> tuple[Any, str | None]:
+        try:
+            output = await step(state, ctx)
+        except Exception as error:
+            return None, f"{type(error).__name__}: {error}"
+        return output, self._check(output)
+
+    def _check(self, output: Any) -> str | None:
+        """None if the output is good, otherwise what is wrong with it."""
+        if self.validate is None:
+            return None
+        try:
+            verdict = self.validate(output)
+        except Exception as error:
+            return f"validation raised {type(error).__name__}: {error}"
+        if verdict is True or verdict is None:
+            return None
+        return verdict if isinstance(verdict, str) and verdict else "validation failed"
+
+    def _draw(self, chart: Any) -> tuple[str, str]:
+        entry, exit_ = self.step._draw(chart)
+        if self.alternative is not None:
+            alt_in, alt_out = self.alternative._draw(chart)
+            chart.edge(entry, alt_in, "invalid")
+            join = chart.node(f"{self.name} ok", shape="round")
+            chart.edge(exit_, join)
+            chart.edge(alt_out, join)
+            return entry, join
+        return entry, exit_
+
+
+class Sequential(Step):
+    """Run stages in order, threading the state; detect errors and recover (see module docs)."""
+
+    pattern = "sequential"
+
+    def __init__(self, stages: list[Any], *, on_error: str = "raise", name: str = "sequential") -> None:
+        if not isinstance(stages, (list, tuple)) or not stages:
+            raise ConfigurationError(f"Sequential {name!r}: stages must be a non-empty list of steps")
+        if on_error not in ON_ERROR:
+            raise ConfigurationError(f"Sequential {name!r}: on_error must be one of {ON_ERROR}, got {on_error!r}")
+        self.stages = [s if isinstance(s, Stage) else Stage(as_step(s, f"Sequential {name!r} stage")) for s in stages]
+        self.on_error = on_error
+        self.name = name
+
+    async def __call__(self, input: Any, ctx: Context) -> Any:
+        async with ctx.span(self.name, kind="flow", pattern=self.pattern) as span:
+            state, last_good = input, "the input"
+            for stage in self.stages:
+                try:
+                    state = await stage(state, ctx)
+                except StageError as error:
+                    if self.on_error == "raise":
+                        raise StageError(
+                            f"Sequential {self.name!r}: {error} The last good state (after {last_good}) is in "
+                            "error.state; add validate/alternative to the stage or use on_error='rollback'.",
+                            stage=error.stage,
+                            state=error.state,
+                        ) from error
+                    span.status = "rolled_back"
+                    span.detail = f"stopped at stage {stage.name!r} ({error}); rolled back to the state after {last_good}"
+                    return state
+                last_good = f"stage {stage.name!r}"
+            span.detail = f"completed {len(self.stages)} stages"
+            return state
+
+    def _draw(self, chart: Any) -> tuple[str, str]:
+        with chart.subgraph(f"{self.name} (sequential)"):
+            ends = [stage._draw(chart) for stage in self.stages]
+            for (_, previous_exit), (next_entry, _) in zip(ends, ends[1:]):
+                chart.edge(previous_exit, next_entry)
+        return ends[0][0], ends[-1][1]
+
+    def __repr__(self) -> str:
+        return f"Sequential({self.name!r}, stages={[s.name for s in self.stages]}, on_error={self.on_error!r})"

@@ -1,0 +1,45 @@
+"""Simulated abilities: what a simulated model "does" with a prompt.
+
+A skill is a deterministic function ``skill(text, *, rng, accuracy, model, **args) -> str``.
+``accuracy`` comes from the model's profile (a specialist scores higher on its
+own skill), and ``rng`` is seeded per call, so the same input and seed always
+give the same answer. Real models ignore ``skill=``: they read the prompt.
+
+    >>> @register_skill("shout")
+    ... def shout(text, *, rng, accuracy, model):
+    ...     return text.upper()
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Callable
+
+Skill = Callable[..., str]
+SKILLS: dict[str, Skill] = {}
+
+
+def register_skill(name: str) -> Callable[[Skill], Skill]:
+    """Decorator: make ``fn`` available to simulated models as ``skill=name``."""
+
+    def add(fn: Skill) -> Skill:
+        SKILLS[name] = fn
+        return fn
+
+    return add
+
+
+def get_skill(name: str) -> Skill:
+    try:
+        return SKILLS[name]
+    except KeyError:
+        known = ", ".join(sorted(SKILLS))
+        raise KeyError(f"no simulated skill named {name!r}; known skills: {known}") from None
+
+
+@register_skill("answer")
+def answer(text: str, *, rng: random.Random, accuracy: float, model: str) -> str:
+    """A generic reply that quotes the start of the request (the default skill)."""
+    words = text.split()
+    snippet = " ".join(words[:12]) + (" ..." if len(words) > 12 else "")
+    return f"[{model}] answer to: {snippet}"

@@ -1,0 +1,138 @@
+"""Traces: what happened in a run, span by span, as data you can analyse.
+
+Every step, pattern and model call in a run records one ``Span`` (when it
+started and ended, which model, tokens, cost, status). The spans of one run
+form a ``Trace``::
+
+    >>> result = run(flow, "my invoice is wrong")
+    >>> result.trace.latency, result.trace.cost      # the makespan and the bill
+    >>> result.trace.to_dataframe()                   # one row per span (pandas)
+    >>> result.trace.timeline()                       # a Gantt chart (matplotlib)
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import TYPE_CHECKING, Any, Iterator
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# Times are stored rounded to the nanosecond, so virtual-time sums such as
+# 0.3 + 1.0 + 2.0 read as 3.3 rather than 3.3000000000000003.
+_TIME_DIGITS = 9
+
+
+@dataclass(frozen=True)
+class Span:
+    """One timed piece of a run: a flow, a step, or a model call."""
+
+    id: int
+    parent: int | None
+    name: str
+    kind: str  # "flow", "step" or "model"
+    pattern: str = ""  # "router", "parallel", "sequential", "hierarchical" for flows
+    model: str = ""
+    start: float = 0.0
+    end: float = 0.0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost: float = 0.0
+    status: str = "ok"  # ok, error, timeout, cancelled, fallback, partial, rolled_back, ...
+    error: str = ""
+    detail: str = ""
+    attempt: int = 1
+
+    @property
+    def duration(self) -> float:
+        return round(self.end - self.start, _TIME_DIGITS)
+
+
+class Trace:
+    """The spans of one run, with totals, a DataFrame and a timeline chart."""
+
+    def __init__(self, spans: list[Span] | None = None) -> None:
+        self.spans: list[Span] = list(spans or [])
+
+    def add(self, span: Span) -> None:
+        self.spans.append(span)
+
+    def __iter__(self) -> Iterator[Span]:
+        return iter(sorted(self.spans, key=lambda s: (s.start, s.id)))
+
+    def __len__(self) -> int:
+        return len(self.spans)
+
+    # -- totals -------------------------------------------------------------
+    @property
+    def latency(self) -> float:
+        """The makespan: from the first span's start to the last span's end, in seconds."""
+        if not self.spans:
+            return 0.0
+        return round(max(s.end for s in self.spans) - min(s.start for s in self.spans), _TIME_DIGITS)
+
+    @property
+    def model_calls(self) -> list[Span]:
+        return [s for s in self if s.kind == "model"]
+
+    @property
+    def cost(self) -> float:
+        """Total cost of every model call, in US dollars."""
+        return round(sum(s.cost for s in self.model_calls), 10)
+
+    @property
+    def tokens(self) -> int:
+        return sum(s.tokens_in + s.tokens_out for s in self.model_calls)
+
+    @property
+    def calls(self) -> int:
+        return len(self.model_calls)
+
+    def totals(self) -> dict[str, Any]:
+        """Latency (s), cost ($), tokens and model calls of the whole run."""
+        return {"latency_s": self.latency, "cost_usd": self.cost, "tokens": self.tokens, "calls": self.calls}
+
+    # -- looking things up --------------------------------------------------
+    def find(self, name: str) -> list[Span]:
+        """Every span with this name, in start order."""
+        return [s for s in self if s.name == name]
+
+    def children(self, span: Span) -> list[Span]:
+        return [s for s in self if s.parent == span.id]
+
+    def tree(self) -> str:
+        """The span tree as indented text, e.g. for printing or comparing."""
+        lines: list[str] = []
+
+        def walk(parent: int | None, depth: int) -> None:
+            for span in self:
+                if span.parent == parent:
+                    label = span.name + (f" [{span.status}]" if span.status != "ok" else "")
+                    lines.append("  " * depth + label)
+                    walk(span.id, depth + 1)
+
+        walk(None, 0)
+        return "\n".join(lines)
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """One row per span, in start order, with a ``duration`` column (seconds)."""
+        import pandas as pd  # imported here: the package itself stays quick to import
+
+        columns = [f.name for f in fields(Span)]
+        rows = [asdict(s) | {"duration": s.duration} for s in self]
+        frame = pd.DataFrame(rows, columns=columns + ["duration"])
+        frame["parent"] = frame["parent"].astype("Int64")  # the root has no parent: <NA>, not NaN
+        order = ["id", "parent", "name", "kind", "pattern", "model", "start", "end", "duration"]
+        return frame[order + [c for c in frame.columns if c not in order]]
+
+    def timeline(self, ax: Any = None, title: str = "Run timeline") -> Any:
+        """A Gantt chart of the spans (parallel branches visibly overlap). Returns the axes."""
+        from .viz import plot_timeline
+
+        return plot_timeline(self, ax=ax, title=title)
+
+    def __repr__(self) -> str:
+        return (
+            f"Trace({len(self.spans)} spans, latency={self.latency:.3f} s, "
+            f"cost=${self.cost:.6f}, tokens={self.tokens}, calls={self.calls})"
+        )
