@@ -91,6 +91,8 @@ class SpanRecorder:
         self.tokens_in = 0
         self.tokens_out = 0
         self.cost = 0.0
+        self.route = ""
+        self.confidence: float | None = None
         self._tokens: tuple[Any, ...] = ()
 
     async def __aenter__(self) -> SpanRecorder:
@@ -126,6 +128,8 @@ class SpanRecorder:
                 status=self.status,
                 error=self.error,
                 detail=self.detail,
+                route=self.route,
+                confidence=self.confidence,
                 **self.fields,
             )
         )

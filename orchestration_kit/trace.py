@@ -42,6 +42,8 @@ class Span:
     error: str = ""
     detail: str = ""
     attempt: int = 1
+    route: str = ""  # the route a router or hierarchical top level chose ("" if none)
+    confidence: float | None = None  # how sure that routing decision was
 
     @property
     def duration(self) -> float:

@@ -100,7 +100,8 @@ class Hierarchical(Step):
             if reason is None:
                 route = decision.route  # type: ignore[union-attr]
                 feedback = await self._run_sub(route, decision.confidence, input, ctx, span.id)  # type: ignore[union-attr]
-                span.detail = f"route={route} confidence={decision.confidence:.2f} -> {feedback.status}"  # type: ignore[union-attr]
+                span.route, span.confidence = route, decision.confidence  # type: ignore[union-attr]
+                span.detail = f"{route} ({decision.confidence:.2f}) -> {feedback.status}"  # type: ignore[union-attr]
                 verdict = self.escalate_when(feedback)
                 reason = (verdict if isinstance(verdict, str) else "escalate_when said so") if verdict else None
             if reason is None:

@@ -98,7 +98,9 @@ class Router(Step):
         async with ctx.span(self.name, kind="flow", pattern=self.pattern) as span:
             decisions, problem = await self._decide(input, ctx)
             if problem is None:
-                span.detail = "; ".join(f"route={d.route} confidence={d.confidence:.2f}" for d in decisions)
+                span.route = "+".join(d.route for d in decisions)  # type: ignore[misc]
+                span.confidence = min(d.confidence for d in decisions)
+                span.detail = "; ".join(f"{d.route} ({d.confidence:.2f}){': ' + d.reason if d.reason else ''}" for d in decisions)
                 try:
                     return await self._handle(decisions, input, ctx)
                 except Exception as error:
@@ -110,7 +112,7 @@ class Router(Step):
                     f"Router {self.name!r}: {problem}, and there is no fallback. "
                     "Pass fallback=<a generalist> or lower the threshold."
                 )
-            span.status, span.detail = "fallback", f"fallback: {problem}"
+            span.status, span.route, span.detail = "fallback", "fallback", f"fallback: {problem}"
             return await self.fallback(input, ctx)
 
     async def _decide(self, input: Any, ctx: Context) -> tuple[list[Decision], str | None]:
