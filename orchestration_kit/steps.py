@@ -94,6 +94,12 @@ class Ask(Step):
         messages = [{"role": "user", "content": self.prompt.replace("{input}", str(input))}]
         if self.system:
             messages.insert(0, {"role": "system", "content": self.system})
+        if ctx.in_span(self.name) or self.name == getattr(self.model, "name", None):
+            return await self._ask(messages)  # the model's own span is enough
+        async with ctx.span(self.name):  # a named role, e.g. "synthesis", around the model call
+            return await self._ask(messages)
+
+    async def _ask(self, messages: list[dict[str, str]]) -> Any:
         completion = await self.model.complete(messages, **self.options)
         return self.parse(completion.text) if self.parse else completion.text
 

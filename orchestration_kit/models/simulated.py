@@ -56,7 +56,10 @@ class Failures:
             if not 0 <= value <= 1:
                 raise ConfigurationError(f"Failures.{rate} is a probability between 0 and 1, got {value}")
         if self.error_rate + self.timeout_rate + self.rate_limit_rate > 1:
-            raise ConfigurationError("Failures: error_rate + timeout_rate + rate_limit_rate must not exceed 1")
+            raise ConfigurationError(
+                "Failures: error_rate + timeout_rate + rate_limit_rate must not exceed 1; "
+                "set the others to 0, e.g. with_failures(timeout_rate=1.0, error_rate=0.0)"
+            )
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from ..errors import ConfigurationError
 from ..steps import Step, as_step
 from .router import Decision, _as_decisions
 
+_VERDICTS = {"approve": "approved", "reject": "rejected"}
 _TROUBLE = ("error", "failed", "timeout", "rolled_back", "partial", "fallback", "skipped", "cancelled")
 
 
@@ -192,7 +193,7 @@ class HumanReview(Step):
             if decision is None:
                 span.status, span.detail = "pending", f"waiting for a person: {escalation.reason}"
                 return escalation
-            span.detail = f"{decision}d by scripted reviewer"
+            span.detail = f"{_VERDICTS.get(decision, decision)} by scripted reviewer"
             return resolve(escalation, decision, reviewer="scripted")
 
     def _decision_for(self, escalation: Escalation, ctx: Context) -> str | None:
@@ -208,7 +209,7 @@ class HumanReview(Step):
 
 def resolve(escalation: Escalation, decision: str, *, reviewer: str = "person", reason: str = "") -> Review:
     """Settle an escalation: ``"approve"`` keeps the sub-result, ``"reject"`` discards it."""
-    if decision not in ("approve", "reject"):
+    if decision not in _VERDICTS:
         raise ValueError(f"decision must be 'approve' or 'reject', got {decision!r}")
     output = escalation.feedback.output if escalation.feedback and decision == "approve" else None
-    return Review(f"{decision}d", output, reviewer, reason or escalation.reason)
+    return Review(_VERDICTS[decision], output, reviewer, reason or escalation.reason)

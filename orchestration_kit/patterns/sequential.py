@@ -48,17 +48,23 @@ class Stage(Step):
 
     async def __call__(self, state: Any, ctx: Context) -> Any:
         """Run the stage (and its alternative if needed); raise StageError if both fail."""
+        if self.validate is None and self.alternative is None and self.name == self.step.name:
+            return await self._run(state, ctx, None)  # the step's own span says it all
         async with ctx.span(self.name, kind="stage") as span:
-            output, problem = await self._attempt(self.step, state, ctx)
-            if problem is not None and self.alternative is not None:
-                first_problem = problem
-                output, problem = await self._attempt(self.alternative, state, ctx)
-                if problem is None:
-                    span.status, span.detail = "alternative", f"took the alternative path after: {first_problem}"
-            if problem is not None:
+            return await self._run(state, ctx, span)
+
+    async def _run(self, state: Any, ctx: Context, span: Any) -> Any:
+        output, problem = await self._attempt(self.step, state, ctx)
+        if problem is not None and self.alternative is not None:
+            first_problem = problem
+            output, problem = await self._attempt(self.alternative, state, ctx)
+            if problem is None:
+                span.status, span.detail = "alternative", f"took the alternative path after: {first_problem}"
+        if problem is not None:
+            if span is not None:
                 span.status, span.error = "failed", problem
-                raise StageError(f"stage {self.name!r} failed: {problem}", stage=self.name, state=state)
-            return output
+            raise StageError(f"stage {self.name!r} failed: {problem}", stage=self.name, state=state)
+        return output
 
     async def _attempt(self, step: Step, state: Any, ctx: Context) -> tuple[Any, str | None]:
         try:
