@@ -19,6 +19,7 @@ from .errors import (
     TaskFailed,
     Timeout,
 )
+from .grading import check
 from .models import Completion, Failures, ModelProfile, SimulatedModel, Usage
 from .patterns import (
     Decision,
@@ -47,5 +48,5 @@ __all__ = [
     "Feedback", "Gathered", "Hierarchical", "HumanReview", "KeywordRules", "ModelProfile", "OrchestrationError",
     "Parallel", "RateLimited", "RealTimeRequired", "Resilient", "RetryPolicy", "Review", "Router", "RoutingError",
     "RunResult", "Sequential", "SimulatedModel", "Span", "Stage", "StageError", "Step", "TaskFailed", "Timeout",
-    "Trace", "Usage", "VirtualClock", "WallClock", "arun", "resolve", "run",
+    "Trace", "check", "Usage", "VirtualClock", "WallClock", "arun", "resolve", "run",
 ]

@@ -17,6 +17,7 @@ import sys
 # subcommand -> (module that defines add_arguments(parser) and main(args), one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "doctor": ("orchestration_kit.doctor", "check that this machine is ready for the course"),
+    "check": ("orchestration_kit.grading.shell", "grade exercise notebooks headless and print a score table"),
 }
 
 

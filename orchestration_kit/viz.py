@@ -105,11 +105,11 @@ def plot_timeline(trace: Trace, ax: Any = None, title: str = "Run timeline") -> 
             linewidth=2 if trouble else 0.5, hatch="//" if trouble else None,
         )
     ax.set_yticks(range(len(rows)))
-    ax.set_yticklabels(["  " * depth + span.name + (f" [{span.status}]" if span.status != "ok" else "") for span, depth in rows])
+    ax.set_yticklabels(["· " * depth + span.name + (f" [{span.status}]" if span.status != "ok" else "") for span, depth in rows])
     ax.invert_yaxis()
     ax.set_xlabel("time since start of run (s)")
     ax.set_ylabel("span")
     ax.set_title(f"{title}: {trace.latency:.2f} s, ${trace.cost:.4f}, {trace.calls} model calls")
     legend = [Patch(color=c, label=k) for k, c in _COLOURS.items() if any(s.kind == k for s, _ in rows)]
-    ax.legend(handles=legend, loc="lower right", fontsize="small")
+    ax.legend(handles=legend, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small", title="span kind")
     return ax

@@ -66,7 +66,7 @@ def test_timeline_draws_one_bar_per_span_with_overlapping_parallel_branches():
     bars = ax.patches
     assert len(bars) == len(result.trace)
     assert ax.get_xlabel() == "time since start of run (s)" and ax.get_title().startswith("Run timeline")
-    a, b = (bar for bar, label in zip(bars, [t.get_text().strip() for t in ax.get_yticklabels()]) if label in ("a", "b"))
+    a, b = (bar for bar, label in zip(bars, [t.get_text() for t in ax.get_yticklabels()]) if label in ("· a", "· b"))
     assert a.get_x() == b.get_x() == 0.0  # both branches start together
 
 

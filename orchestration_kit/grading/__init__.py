@@ -1,0 +1,225 @@
+"""Grading: ``check("00.sequential", answer)`` runs hidden cases and explains each verdict.
+
+    >>> check("00.warmup", 2.0)
+    00.warmup: How long does a Parallel of 0.3, 1.0 and 2.0 s take?
+      ✓ the answer is a number of seconds
+      ✓ it matches the virtual clock's measurement
+      score 2/2: solved
+    CheckResult('00.warmup', passed, 2/2 cases)
+
+Each lesson's checks live in their own module (``lesson00.py``, ...), which
+registers every exercise with ``@exercise(name, title, start=...)``: a generator
+that receives the learner's answer and yields one ``Case`` per thing it checks.
+Whatever the learner's code does (raise, return None, return the wrong type),
+the learner gets a verdict and a hint, never a traceback.
+
+Two environment variables adapt ``check()`` to where it runs:
+
+- ``ORCHESTRATION_KIT_STRICT=1`` (CI, on the solutions): a check that does not
+  pass raises ``CheckFailed``, so a broken solution cannot go unnoticed.
+- ``ORCHESTRATION_KIT_RESULTS=path``: every result is appended to ``path`` as a
+  JSON line; ``orchestration-kit check`` reads them to print its score table.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import os
+import pkgutil
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+STRICT_ENV = "ORCHESTRATION_KIT_STRICT"
+RESULTS_ENV = "ORCHESTRATION_KIT_RESULTS"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One hidden test case: what it checks, whether it passed, and a hint if not."""
+
+    description: str
+    passed: bool
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """A registered exercise. ``start`` is the hint shown while it is not yet solved."""
+
+    name: str
+    title: str
+    start: str
+    cases: Callable[[Any], Iterable[Case]]  # see exercise()
+    graded: bool = True  # False for practice exercises the lessons demonstrate
+
+
+EXERCISES: dict[str, Exercise] = {}
+
+
+class CheckFailed(AssertionError):
+    """Raised by ``check()`` in strict mode (CI) when an answer does not pass."""
+
+
+class NotSolved(Exception):
+    """Raised inside a check when the learner's code still returns the placeholder."""
+
+
+Cases = Callable[[Any], Iterable[Case]]  # the learner's answer in, one Case per thing checked out
+
+
+def exercise(name: str, title: str, *, start: str, graded: bool = True) -> Callable[[Cases], Cases]:
+    """Register a generator of ``Case``s as the checks of exercise ``name`` (e.g. "00.sequential")."""
+
+    def register(cases: Cases) -> Cases:
+        EXERCISES[name] = Exercise(name, title, start, cases, graded)
+        return cases
+
+    return register
+
+
+def solved(value: Any) -> Any:
+    """Return ``value``, or raise NotSolved if it is still a placeholder (None or ``...``)."""
+    if value is None or value is Ellipsis:
+        raise NotSolved
+    return value
+
+
+def describe(value: Any) -> str:
+    """A short, safe description of a learner's value for a hint: its type and the start of its repr."""
+    try:
+        text = repr(value)
+    except Exception:  # a learner's object whose repr itself fails
+        text = "?"
+    text = text if len(text) <= 60 else text[:57] + "..."
+    return f"{type(value).__name__} {text}"
+
+
+def one_line(error: BaseException) -> str:
+    """An exception as one line, "TypeError: message", for a hint (never a traceback)."""
+    message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    message = message if len(message) <= 200 else message[:197] + "..."
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The verdict on one answer: status is "passed", "failed" or "unsolved"."""
+
+    exercise: str
+    status: str
+    cases: tuple[Case, ...] = ()
+    title: str = ""
+    hint: str = ""  # for an unsolved exercise: how to start
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    @property
+    def score(self) -> tuple[int, int]:
+        """(cases passed, cases run)."""
+        return sum(case.passed for case in self.cases), len(self.cases)
+
+    def report(self) -> str:
+        """The text ``check()`` prints: one line per case, hints under failures, then the score."""
+        lines = [f"{self.exercise}: {self.title}" if self.title else self.exercise]
+        if self.status == "unsolved":
+            lines += ["  … not yet solved", f"      hint: {self.hint}"]
+            lines.append("  score 0: write your answer, then run this check again")
+            return "\n".join(lines)
+        for case in self.cases:
+            lines.append(f"  {'✓' if case.passed else '✗'} {case.description}")
+            if not case.passed and case.hint:
+                lines.append("      hint: " + case.hint.replace("\n", "\n            "))
+        done, total = self.score
+        verdict = "solved" if self.passed else "not yet: the hints above say what to change"
+        lines.append(f"  score {done}/{total}: {verdict}")
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, Any]:
+        done, total = self.score
+        return {
+            "exercise": self.exercise, "status": self.status, "passed": done, "total": total,
+            "cases": [[c.description, c.passed, c.hint] for c in self.cases],
+        }
+
+    def __repr__(self) -> str:
+        done, total = self.score
+        return f"CheckResult({self.exercise!r}, {self.status}, {done}/{total} cases)"
+
+
+def grade(name: str, answer: Any) -> CheckResult:
+    """Run the hidden cases of exercise ``name`` on ``answer``; no printing, never raises."""
+    if not isinstance(name, str):
+        usage = "call check('00.sequential', answer): the name first, then your answer"
+        return CheckResult(repr(name)[:40], "failed", (Case("the first argument names the exercise", False, usage),))
+    found = find_exercise(name)
+    if found is None:
+        everything = list(all_exercises())
+        same_lesson = [known for known in everything if known.split(".")[0] == name.split(".")[0]]
+        known = ", ".join(same_lesson or everything) or "none"
+        spelling = f"check the spelling; known exercises: {known}"
+        return CheckResult(name, "failed", (Case(f"there is an exercise called {name!r}", False, spelling),))
+    unsolved = CheckResult(name, "unsolved", (), found.title, found.start)
+    if answer is None or answer is Ellipsis:
+        return unsolved
+    cases: list[Case] = []
+    try:
+        for case in found.cases(answer):
+            cases.append(case)
+    except NotSolved:
+        return unsolved
+    except Exception as error:  # the learner's code raised: a verdict, not a traceback
+        cases.append(Case("your code runs without raising an error", False, f"it raised {one_line(error)}"))
+    status = "passed" if cases and all(case.passed for case in cases) else "failed"
+    return CheckResult(name, status, tuple(cases), found.title)
+
+
+def check(name: str, answer: Any, *, strict: bool | None = None) -> CheckResult:
+    """Grade ``answer`` to exercise ``name``, print the verdict per case, and return the result.
+
+    ``strict`` (default: the ORCHESTRATION_KIT_STRICT environment variable) makes
+    an answer that does not pass raise ``CheckFailed``. Pass ``strict=False`` to
+    show a wrong answer on purpose.
+    """
+    result = grade(name, answer)
+    print(result.report())
+    path = os.environ.get(RESULTS_ENV)
+    if path:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(result.to_json()) + "\n")
+    if strict is None:
+        strict = os.environ.get(STRICT_ENV, "") not in ("", "0")
+    if strict and not result.passed:
+        done, total = result.score
+        raise CheckFailed(f"{name} is {result.status} ({done}/{total} cases passed); see the verdicts printed above")
+    return result
+
+
+def find_exercise(name: str) -> Exercise | None:
+    """The exercise called ``name``, importing its lesson's module (lessonNN) on first use."""
+    if name not in EXERCISES:
+        _import_lesson(name.split(".")[0])
+    return EXERCISES.get(name)
+
+
+def all_exercises() -> dict[str, Exercise]:
+    """Every registered exercise of every lesson, by name."""
+    for module in pkgutil.iter_modules(__path__):
+        if module.name.startswith("lesson"):
+            _import_lesson(module.name[len("lesson"):])
+    return dict(sorted(EXERCISES.items()))
+
+
+def lesson_exercises(lesson: str) -> list[str]:
+    """The names of the graded exercises of lesson ``lesson`` (e.g. "00"), in the order they were registered."""
+    _import_lesson(lesson)
+    return [name for name, ex in EXERCISES.items() if ex.graded and name.split(".")[0] == lesson]
+
+
+def _import_lesson(lesson: str) -> None:
+    if lesson.isdigit() and importlib.util.find_spec(f"{__name__}.lesson{lesson}") is not None:
+        importlib.import_module(f"{__name__}.lesson{lesson}")
+
