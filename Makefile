@@ -7,7 +7,7 @@ export PYTHONHASHSEED := 0
 
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup lab test test-fast course bench clean
+.PHONY: setup lab test test-fast course bench data clean
 
 setup: $(VENV)/.installed
 
@@ -28,6 +28,9 @@ test-fast: setup      ## unit tests only
 
 bench: setup          ## wall-clock benchmarks (results go in benchmarks/README.md)
 	$(BIN)/python benchmarks/overhead.py
+
+data: setup           ## rebuild the synthetic data sets in data/ (byte for byte the same)
+	$(BIN)/python data/generate_datasets.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

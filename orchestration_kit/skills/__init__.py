@@ -43,3 +43,8 @@ def answer(text: str, *, rng: random.Random, accuracy: float, model: str) -> str
     words = text.split()
     snippet = " ".join(words[:12]) + (" ..." if len(words) > 12 else "")
     return f"[{model}] answer to: {snippet}"
+
+
+# The built-in skills register themselves when imported (kept last: they use register_skill above).
+from . import business, clinical, documents, support, synthesis, text  # noqa: E402,F401
+from .parse import parse_json, parse_label  # noqa: E402,F401
