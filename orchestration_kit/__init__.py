@@ -43,8 +43,17 @@ from .trace import Span, Trace
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str) -> object:
+    """The real backends (OpenAICompatible, AnthropicMessages) load httpx only when first asked for."""
+    if name in ("OpenAICompatible", "AnthropicMessages"):
+        from . import models
+
+        return getattr(models, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 __all__ = [
-    "Ask", "BackendError", "Completion", "ConfigurationError", "Context", "Decision", "Escalation", "Failures",
+    "AnthropicMessages", "OpenAICompatible", "Ask", "BackendError", "Completion", "ConfigurationError", "Context", "Decision", "Escalation", "Failures",
     "Feedback", "Gathered", "Hierarchical", "HumanReview", "KeywordRules", "ModelProfile", "OrchestrationError",
     "Parallel", "RateLimited", "RealTimeRequired", "Resilient", "RetryPolicy", "Review", "Router", "RoutingError",
     "RunResult", "Sequential", "SimulatedModel", "Span", "Stage", "StageError", "Step", "TaskFailed", "Timeout",

@@ -18,6 +18,8 @@ import sys
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "doctor": ("orchestration_kit.doctor", "check that this machine is ready for the course"),
     "check": ("orchestration_kit.grading.shell", "grade exercise notebooks headless and print a score table"),
+    "serve": ("orchestration_kit.serve", "serve the simulated models over an OpenAI-compatible API on 127.0.0.1"),
+    "llm": ("orchestration_kit.local_llm", "serve a real small LLM (SmolLM2-135M) offline on 127.0.0.1"),
 }
 
 

@@ -52,12 +52,18 @@ class RealTimeRequired(OrchestrationError):
 
 
 class BackendError(OrchestrationError):
-    """A model backend failed (simulated or over HTTP)."""
+    """A model backend failed (simulated or over HTTP).
 
-    def __init__(self, message: str, *, model: str = "", status: int | None = None) -> None:
+    ``retry_after`` is the server's own advice on when to try again, in seconds, if it gave one.
+    """
+
+    def __init__(
+        self, message: str, *, model: str = "", status: int | None = None, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.model = model
         self.status = status
+        self.retry_after = retry_after
 
 
 class RateLimited(BackendError):
@@ -66,8 +72,7 @@ class RateLimited(BackendError):
     def __init__(
         self, message: str, *, model: str = "", status: int | None = 429, retry_after: float | None = None
     ) -> None:
-        super().__init__(message, model=model, status=status)
-        self.retry_after = retry_after
+        super().__init__(message, model=model, status=status, retry_after=retry_after)
 
 
 class Timeout(BackendError, TimeoutError):

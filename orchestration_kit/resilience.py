@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .context import Context
-from .errors import BackendError, ConfigurationError, RateLimited, Timeout
+from .errors import BackendError, ConfigurationError, Timeout
 from .steps import Step, as_step
 
 
@@ -90,7 +90,7 @@ async def call_with_retry(
             if attempt == policy.attempts or not isinstance(error, policy.retry_on):
                 raise error
             delay = delays[attempt - 1]
-            if isinstance(error, RateLimited) and error.retry_after:
+            if isinstance(error, BackendError) and error.retry_after:
                 delay = max(delay, error.retry_after)  # the server knows best when to come back
             if policy.jitter:
                 delay *= 1 + policy.jitter * (2 * ctx.rng("jitter", name, attempt).random() - 1)

@@ -1,0 +1,351 @@
+"""HTTPModel: how a real backend makes one call, whatever its wire format.
+
+``OpenAICompatible`` and ``AnthropicMessages`` inherit everything here and add
+only their wire format (four small methods). A call:
+
+1. refuses to run on the virtual clock (its timing would be meaningless);
+2. sends the request over a pooled keep-alive connection (see ``pool.py``);
+3. on a transient failure waits (capped exponential back-off with jitter, at
+   least the server's ``Retry-After``) and tries again, within ``retry`` attempts
+   and the overall ``deadline``; any other failure is raised at once;
+4. records a "model" span with tokens and cost, and inside it one "attempt"
+   span per HTTP request, with its status and error: every retry is visible::
+
+    >>> result = run(Ask(model, "Say hi to {input}"), "Ada", clock="wall")
+    >>> result.trace.to_dataframe()[["name", "kind", "status", "error", "detail"]]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator, Awaitable, Callable, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+
+from ..clock import require_wall_clock
+from ..context import current_context
+from ..errors import BackendError, ConfigurationError, RateLimited, Timeout
+from ..resilience import RetryPolicy
+from .base import (Completion, Message, Pricing, Prompt, Usage, as_messages, estimate_tokens, model_span,
+                   record_completion)
+from .http import (Secret, is_retryable, jittered, provider_message, redact, redacted_headers, safe_url, sse_events,
+                   status_error, transport_error)
+from .pool import PoolPerLoop, tls_context
+
+logger = logging.getLogger("orchestration_kit.http")
+T = TypeVar("T")
+
+#: Four attempts, waiting about 0.5, 1 and 2 s between them (±25 %).
+DEFAULT_RETRY = RetryPolicy(attempts=4, initial_delay=0.5, factor=2.0, max_delay=8.0, jitter=0.25)
+_END = object()  # marks the end of a stream's queue of text pieces
+
+
+@dataclass
+class StreamState:
+    """What a stream has said so far: text pieces, token counts, finish reason, end marker."""
+
+    text: list[str] = field(default_factory=list)
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    finish_reason: str | None = None
+    done: bool = False  # set by the end marker: [DONE] after a finish_reason, or message_stop
+
+
+class HTTPModel:
+    """A chat model behind an HTTP API. Settings shared by both real backends:
+
+    - ``api_key`` or ``api_key_env`` (read at call time; never shown);
+    - ``pricing``: ``Pricing(input_per_1k, output_per_1k)`` in US dollars, for costs;
+    - ``timeout`` (between two bytes of the answer), ``connect_timeout``, and
+      ``deadline`` for the whole call, retries included (seconds; None = none);
+    - ``retry``: a ``RetryPolicy``; ``max_retry_wait``: the longest ``Retry-After`` obeyed;
+    - ``max_connections``: the connection pool's size; ``extra_body``: fields sent every time.
+
+    The backend already retries transient failures. A flow-level retry around
+    it (``Resilient``, ``Parallel(retry=...)``) multiplies the attempts: give the
+    backend ``retry=RetryPolicy(attempts=1)`` to leave retrying to the flow.
+    """
+
+    path = ""  # the endpoint, after base_url
+    key_env = ""  # the environment variable that holds the API key by default
+
+    def __init__(self, model: str, *, base_url: str, api_key: str | None = None, api_key_env: str | None = None,
+                 name: str | None = None, pricing: Pricing | None = None, timeout: float = 60.0,
+                 connect_timeout: float = 5.0, deadline: float | None = 300.0, retry: RetryPolicy | None = None,
+                 max_retry_wait: float = 60.0, max_connections: int = 50,
+                 extra_body: dict[str, Any] | None = None) -> None:
+        where = f"{type(self).__name__}({model!r})"
+        if not isinstance(model, str) or not model:
+            raise ConfigurationError(f"{type(self).__name__}: model must be the model's id, e.g. 'gpt-4o-mini'")
+        if urlsplit(base_url).scheme not in ("http", "https"):
+            raise ConfigurationError(f"{where}: base_url must start with http:// or https://, "
+                                     f"got {safe_url(base_url)!r}")
+        for label, value in (("timeout", timeout), ("connect_timeout", connect_timeout), ("deadline", deadline)):
+            if value is not None and not value > 0:
+                raise ConfigurationError(f"{where}: {label} must be a positive number of seconds, got {value!r}")
+        if max_connections < 1:
+            raise ConfigurationError(f"{where}: max_connections must be at least 1, got {max_connections}")
+        self.model, self.name, self.base_url = model, name or model, base_url.rstrip("/")
+        self.api_key_env = self.key_env if api_key_env is None else api_key_env
+        self._api_key = Secret(api_key) if api_key else None
+        self.pricing, self.retry = pricing or Pricing(), retry or DEFAULT_RETRY
+        self.timeout, self.connect_timeout, self.deadline = timeout, connect_timeout, deadline
+        self.max_retry_wait, self.max_connections = max_retry_wait, max_connections
+        self.extra_body = dict(extra_body or {})
+        self._pools = PoolPerLoop(self._new_connection, max_connections)
+
+    async def complete(self, messages: Prompt, *, max_tokens: int | None = None, temperature: float | None = None,
+                       **hints: Any) -> Completion:
+        """Send ``messages``; return the answer with its usage and cost.
+
+        ``hints`` such as ``skill="classify"`` steer simulated models; a real
+        model reads the prompt instead, so they are not sent (unless a backend
+        says otherwise, as ``OpenAICompatible(send_skills=True)`` does for the kit's server).
+        """
+        require_wall_clock()
+        messages = as_messages(messages)
+        body = self._full_body(messages, max_tokens, temperature, False, hints)
+        started = time.perf_counter()
+        async with model_span(self.name) as span:
+            text, usage, finish = await within(self.deadline, self._with_retries(lambda c: self._ask(c, body)), self.name)
+            tokens = (usage.input_tokens, usage.output_tokens) if usage else (None, None)
+            completion = self._completion(messages, text, *tokens, finish, started, span)
+            record_completion(span, completion)
+            return completion
+
+    async def stream(self, messages: Prompt, *, max_tokens: int | None = None, temperature: float | None = None,
+                     **hints: Any) -> AsyncIterator[str]:
+        """Yield the answer's text piece by piece, as the server sends it.
+
+        >>> async for piece in model.stream("Tell me a story"):
+        ...     print(piece, end="")
+
+        The download runs as its own task, so its model span opens and closes
+        in one place whatever the reader does; stop reading and it is cancelled.
+        """
+        require_wall_clock()
+        messages = as_messages(messages)
+        body = self._full_body(messages, max_tokens, temperature, True, hints)
+        pieces: asyncio.Queue[Any] = asyncio.Queue()
+        download = asyncio.ensure_future(self._download(messages, body, pieces))
+        try:
+            while (piece := await pieces.get()) is not _END:
+                yield piece
+            await download  # raises the download's error, if it failed
+        finally:
+            download.cancel()  # the reader stopped early, or failed: stop downloading too
+            await asyncio.gather(download, return_exceptions=True)
+
+    def complete_sync(self, messages: Prompt, **options: Any) -> Completion:
+        """The blocking form of ``complete()``, for scripts and notebook cells: ``model.complete_sync("Hi").text``."""
+        from ..runner import run  # imported here: the runner imports the models package
+
+        async def ask(_: Any) -> Completion:
+            return await self.complete(messages, **options)
+
+        return run(ask, None, clock="wall").output
+
+    async def wait_until_ready(self, timeout: float = 60.0, path: str = "/health") -> None:
+        """Wait until the server's ``/health`` answers 200; a local server answers 503 while it loads."""
+        require_wall_clock()
+        url = "{0.scheme}://{0.netloc}{1}".format(urlsplit(self.base_url), path)
+        pool, loop = await self._pools.get(), asyncio.get_running_loop()
+        give_up_at, pause, last = loop.time() + timeout, 0.05, "none"
+        while True:
+            try:
+                async with pool.connection() as client:
+                    response = await client.get(url, headers=self._headers(self._key()))
+                if response.status_code == 200:
+                    return
+                last = f"HTTP {response.status_code}: {redact(provider_message(response)[0], self._key())}"
+            except httpx.HTTPError as error:
+                last = f"{type(error).__name__}: {redact(str(error), self._key())}"
+            if loop.time() + pause > give_up_at:
+                raise Timeout(f"{self.name}: {safe_url(url)} not ready after {timeout:g} s (last answer: {last}). "
+                              "Fix: start the server, or give a large model a longer timeout.", model=self.name)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 1.0)
+
+    # -- one call: attempts and retries ------------------------------------------------------
+    async def _with_retries(self, send: Callable[[httpx.AsyncClient], Awaitable[T]],
+                            delivered: list[str] | None = None) -> T:
+        """Run ``send`` until it succeeds or a failure is not worth retrying; one span per attempt."""
+        deadline_at = asyncio.get_running_loop().time() + self.deadline if self.deadline else None
+        for attempt in range(1, self.retry.attempts + 1):
+            async with attempt_span(self.name, attempt) as span:
+                try:
+                    async with (await self._pools.get()).connection() as client:
+                        return await send(client)
+                except (BackendError, httpx.HTTPError) as caught:
+                    error = caught if isinstance(caught, BackendError) else transport_error(
+                        caught, model=self.name, url=safe_url(self.base_url), secret=self._key())
+                wait, reason = self._next_wait(error, attempt, delivered, deadline_at)
+                if span is not None:
+                    span.status, span.error = status_word(error), f"{type(error).__name__}: {error}"
+                    span.detail = f"retrying in {wait:.2f} s" if wait is not None else f"not retried: {reason}"
+            if wait is None:
+                if attempt > 1:
+                    error.args = (f"{error} (gave up after {attempt} attempts: {reason})",)
+                raise error  # raised outside the `except`, so no httpx exception is chained to it
+            logger.warning("%s: attempt %d failed (%s); retrying in %.2f s", self.name, attempt, error, wait)
+            await asyncio.sleep(wait)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _next_wait(self, error: BackendError, attempt: int, delivered: list[str] | None,
+                   deadline_at: float | None) -> tuple[float | None, str]:
+        """Seconds to wait before the next attempt; or None, and why not to retry."""
+        if delivered:
+            return None, "part of the answer was already delivered"
+        if not is_retryable(error) or not isinstance(error, self.retry.retry_on):
+            return None, f"HTTP {error.status} is not a transient failure"
+        if attempt == self.retry.attempts:
+            return None, f"that was the last of {attempt} attempts"
+        wait = jittered(self.retry.delays()[attempt - 1], self.retry.jitter)
+        asked = error.retry_after  # the server's Retry-After (429, and often 503 or 529)
+        if asked is not None:
+            if asked > self.max_retry_wait:
+                return None, f"the server asks to wait {asked:g} s, more than max_retry_wait={self.max_retry_wait:g}"
+            wait = max(wait, asked)  # never come back sooner than the server asked
+        if deadline_at is not None and asyncio.get_running_loop().time() + wait > deadline_at:
+            return None, "the next attempt would pass the deadline"
+        return wait, ""
+
+    # -- one request ---------------------------------------------------------------------------
+    async def _ask(self, client: httpx.AsyncClient, body: dict[str, Any]) -> tuple[str, Usage | None, str]:
+        """A plain request: the answer's text, usage and finish reason."""
+        response = await client.post(self.path, json=body, headers=self._request_headers())
+        if response.status_code >= 400:
+            raise self._status_error(response)
+        try:
+            return self._read_answer(response.json())
+        except (ValueError, KeyError, IndexError, TypeError) as error:
+            raise BackendError(f"{self.name}: unexpected answer from {safe_url(self.base_url)} "
+                               f"({type(error).__name__}: {str(error)[:80]}). "
+                               "Fix: does base_url point to this kind of API?",
+                               model=self.name, status=response.status_code) from None
+
+    async def _read_stream(self, client: httpx.AsyncClient, body: dict[str, Any], state: StreamState,
+                           emit: Callable[[str], None]) -> None:
+        """A streaming request: pass each text piece to ``emit``; fail unless the end marker arrives."""
+        async with client.stream("POST", self.path, json=body, headers=self._request_headers()) as response:
+            if response.status_code >= 400:
+                await response.aread()
+                raise self._status_error(response)
+            async for event, data in sse_events(response.aiter_lines()):
+                try:
+                    piece = self._read_event(event, data, state)
+                except (ValueError, KeyError, IndexError, TypeError):
+                    raise BackendError(f"{self.name}: malformed stream event {data[:60]!r}.", model=self.name) from None
+                if piece:
+                    state.text.append(piece)
+                    emit(piece)
+        if not state.done:
+            raise BackendError(f"{self.name}: the stream ended before its end marker, so the answer may be cut "
+                               f"short ({len(state.text)} pieces received).", model=self.name)
+
+    async def _download(self, messages: list[Message], body: dict[str, Any], pieces: asyncio.Queue[Any]) -> None:
+        """The streaming call, run as a task: text pieces go into ``pieces``, then the end mark."""
+        started, state = time.perf_counter(), StreamState()
+        try:
+            async with model_span(self.name) as span:
+                send = lambda client: self._read_stream(client, body, state, pieces.put_nowait)  # noqa: E731
+                await within(self.deadline, self._with_retries(send, delivered=state.text), self.name)
+                text, finish = "".join(state.text), state.finish_reason or "stop"
+                tokens = state.input_tokens, state.output_tokens
+                record_completion(span, self._completion(messages, text, *tokens, finish, started, span))
+        finally:
+            pieces.put_nowait(_END)
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _completion(self, messages: list[Message], text: str, tokens_in: int | None, tokens_out: int | None,
+                    finish: str, started: float, span: Any) -> Completion:
+        if not tokens_in or tokens_out is None:  # not reported (no prompt is 0 tokens long): estimate
+            tokens_in = tokens_in or estimate_tokens("\n".join(m["content"] for m in messages))
+            tokens_out = estimate_tokens(text) if tokens_out is None else tokens_out
+            if span is not None:
+                span.detail = "usage estimated: the server did not report it"
+        usage = Usage(tokens_in, tokens_out)
+        latency = round(time.perf_counter() - started, 6)
+        return Completion(text, self.name, usage, self.pricing.cost(usage), latency, finish)
+
+    def _full_body(self, messages: list[Message], max_tokens: int | None, temperature: float | None, stream: bool,
+                   hints: dict[str, Any]) -> dict[str, Any]:
+        extra = {**self.extra_body, **hints.pop("extra_body", {})}
+        return {**self._body(messages, max_tokens, temperature, stream, hints), **extra}
+
+    def _request_headers(self) -> dict[str, str]:
+        headers = self._headers(self._key())
+        logger.debug("%s: POST %s%s %s", self.name, safe_url(self.base_url), self.path, redacted_headers(headers))
+        return headers
+
+    def _key(self) -> str | None:
+        """The API key: the explicit one, else the environment variable's value, read now."""
+        if self._api_key is not None:
+            return self._api_key.reveal()
+        return os.environ.get(self.api_key_env) or None if self.api_key_env else None
+
+    def _status_error(self, response: httpx.Response) -> BackendError:
+        return status_error(response, model=self.name, url=safe_url(self.base_url + self.path),
+                            key_env=self.api_key_env, secret=self._key())
+
+    def _new_connection(self) -> httpx.AsyncClient:
+        """One keep-alive connection (see ``ConnectionPool``)."""
+        return httpx.AsyncClient(base_url=self.base_url, verify=tls_context(),
+                                 timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
+                                 limits=httpx.Limits(max_connections=1, max_keepalive_connections=1))
+
+    def __repr__(self) -> str:
+        key = "'***'" if self._api_key is not None else f"${self.api_key_env}" if self.api_key_env else "None"
+        name = f", name={self.name!r}" if self.name != self.model else ""
+        return f"{type(self).__name__}({self.model!r}, base_url={safe_url(self.base_url)!r}, api_key={key}{name})"
+
+    # -- the wire format: each backend writes these four ---------------------------------------
+    def _headers(self, key: str | None) -> dict[str, str]:
+        raise NotImplementedError
+
+    def _body(self, messages: list[Message], max_tokens: int | None, temperature: float | None, stream: bool,
+              hints: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _read_answer(self, data: Any) -> tuple[str, Usage | None, str]:
+        raise NotImplementedError
+
+    def _read_event(self, event: str, data: str, state: StreamState) -> str:
+        raise NotImplementedError
+
+
+@asynccontextmanager
+async def attempt_span(model: str, attempt: int) -> AsyncIterator[Any]:
+    """Record an "attempt" span (one HTTP request) if this call is part of a run."""
+    ctx = current_context()
+    if ctx is None:
+        yield None
+        return
+    async with ctx.span(f"attempt {attempt}", kind="attempt", model=model, attempt=attempt) as span:
+        yield span
+
+
+def status_word(error: BaseException) -> str:
+    """How a failed attempt shows in the trace's status column."""
+    if isinstance(error, RateLimited):
+        return "rate_limited"
+    return "timeout" if isinstance(error, TimeoutError) else "error"
+
+
+async def within(seconds: float | None, work: Awaitable[T], model: str) -> T:
+    """Await ``work`` under an overall deadline (None: no deadline)."""
+    if seconds is None:
+        return await work
+    try:
+        return await asyncio.wait_for(work, seconds)
+    except Timeout:
+        raise  # one attempt's timeout, already explained
+    except asyncio.TimeoutError:
+        raise Timeout(f"{model}: no complete answer within the {seconds:g} s deadline (retries included). "
+                      "Fix: raise deadline=, lower max_tokens, or add a fallback.", model=model) from None
