@@ -138,7 +138,14 @@ class Router(Step):
     async def _handle(self, decisions: list[Decision], input: Any, ctx: Context) -> Any:
         if len(decisions) == 1:
             return await self.routes[decisions[0].route](input, ctx)  # type: ignore[index]
-        outputs = await asyncio.gather(*(self.routes[d.route](input, ctx) for d in decisions))  # type: ignore[index]
+        tasks = [asyncio.ensure_future(self.routes[d.route](input, ctx)) for d in decisions]  # type: ignore[index]
+        try:
+            outputs = await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:  # one handler failed: stop the others, we fall back anyway
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
         return await self.aggregator(dict(zip((d.route for d in decisions), outputs)), ctx)  # type: ignore[misc]
 
     def _draw(self, chart: Any) -> tuple[str, str]:
