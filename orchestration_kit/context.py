@@ -42,12 +42,13 @@ class Context:
         self.trace = Trace()
         self._next_id = 0
         self._counters: dict[tuple[Any, ...], int] = {}
-        self._t0 = asyncio.get_running_loop().time()
+        self._loop_time = asyncio.get_running_loop().time  # a run lives on one loop: look it up once
+        self._t0 = self._loop_time()
         self.state: dict[str, Any] = {}  # per-run scratch space (e.g. a model's rate-limit window)
 
     def now(self) -> float:
         """Seconds since the run started (virtual or real, depending on the clock)."""
-        return round(asyncio.get_running_loop().time() - self._t0, _TIME_DIGITS)
+        return round(self._loop_time() - self._t0, _TIME_DIGITS)
 
     def rng(self, *key: object) -> random.Random:
         """A random generator seeded by the run's seed and ``key``.
