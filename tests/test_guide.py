@@ -14,8 +14,9 @@ from orchestration_kit import (
 )
 from orchestration_kit.grading import grade, lesson_exercises
 from orchestration_kit.guide import (
-    FAILURE_TOLERANCES, LATENCY_BUDGETS, QUESTIONS, GuideForm, ProcessDescription, outline, recommend,
+    FAILURE_TOLERANCES, LATENCY_BUDGETS, QUESTIONS, GuideForm, ProcessDescription, recommend,
 )
+from orchestration_kit.skeleton import outline
 from orchestration_kit.patterns import Feedback
 from orchestration_kit.skills import parse_label
 

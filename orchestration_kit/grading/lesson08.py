@@ -13,7 +13,8 @@ from typing import Any, Callable, Iterator
 
 from .. import BackendError, Escalation, Hierarchical, Parallel, Review, Router, Sequential
 from ..datasets import business_documents, pipeline_documents
-from ..guide import ProcessDescription, outline, recommend
+from ..guide import ProcessDescription, recommend
+from ..skeleton import outline
 from . import Case, describe, exercise, one_line, run_answer, solved
 
 
