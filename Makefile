@@ -7,7 +7,7 @@ export PYTHONHASHSEED := 0
 
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup lab test test-fast course html serve llm bench data clean
+.PHONY: setup lab test test-fast course html serve llm cassettes bench data clean
 
 setup: $(VENV)/.installed
 
@@ -42,6 +42,10 @@ serve: setup          ## the simulated models over an OpenAI-compatible API on h
 
 llm: setup            ## a real small LLM on http://127.0.0.1:8080 (OpenAI /v1 and Anthropic /v1/messages), offline
 	$(BIN)/orchestration-kit llm --port 8080
+
+cassettes: setup      ## re-record lesson 7's real-model calls (offline SmolLM2 + the kit's server), then refresh its outputs
+	$(BIN)/python data/cassettes/record.py
+	$(BIN)/python -m orchestration_kit.grading.authoring --execute --lesson 07
 
 bench: setup          ## wall-clock benchmarks (results go in benchmarks/README.md)
 	$(BIN)/python benchmarks/overhead.py

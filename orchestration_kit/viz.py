@@ -73,7 +73,7 @@ class Diagram:
 
 
 _COLOURS = {"flow": "#d9d9d9", "task": "#9ecae1", "stage": "#9ecae1", "attempt": "#c6dbef", "step": "#6baed6", "model": "#fd8d3c"}
-_TROUBLE = {"error", "failed", "timeout", "cancelled", "skipped", "rolled_back", "fallback", "partial", "escalated"}
+_TROUBLE = {"rate_limited", "error", "failed", "timeout", "cancelled", "skipped", "rolled_back", "fallback", "partial", "escalated"}
 
 
 def _tree_order(trace: Trace) -> list[tuple[Span, int]]:
