@@ -50,6 +50,8 @@ cassettes: setup      ## re-record lesson 7's real-model calls (offline SmolLM2 
 bench: setup          ## wall-clock benchmarks (results go in benchmarks/README.md)
 	$(BIN)/python benchmarks/overhead.py
 	$(BIN)/python benchmarks/backends.py
+	$(BIN)/python benchmarks/load.py
+	$(BIN)/python benchmarks/dask_sweep.py
 
 data: setup           ## rebuild the synthetic data sets in data/ (byte for byte the same)
 	$(BIN)/python data/generate_datasets.py

@@ -8,7 +8,9 @@ One endpoint for a classroom, or offline practice of the real-backend path::
     >>> client.chat.completions.create(model="generalist-small", messages=[{"role": "user", "content": "Hi"}])
 
 It serves ``POST /v1/chat/completions`` (with ``"stream": true`` too),
-``GET /v1/models`` and ``GET /health``. Models answer in real time: the time
+``GET /v1/models`` and ``GET /health``. With a ``token`` (a shared secret for a
+classroom), the ``/v1`` routes want it as the API key (``Authorization: Bearer
+<token>``); ``/health`` stays open for monitoring. Models answer in real time: the time
 to the first token comes from the simulated model, then the text streams at
 the model's speed per token; ``speed`` scales both (0 answers at once).
 Simulated failures become real HTTP errors (429 with ``Retry-After``, 500,
@@ -16,12 +18,18 @@ Simulated failures become real HTTP errors (429 with ``Retry-After``, 500,
 
 Written on plain asyncio and ``h11`` (the HTTP/1.1 parser httpx itself uses),
 so the whole server reads top to bottom: no web framework to learn first.
+A shared endpoint meets hostile input, so every bad request gets a clear 4xx
+(or, for the hopeless ones, a clean close), a body is refused as soon as it is
+too large, and a client that vanishes mid-answer costs nothing but its task.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
+import logging
 import math
 import re
 import time
@@ -38,7 +46,10 @@ from .base import estimate_tokens
 from .simulated import Failures, SimulatedModel, load_profiles
 
 MAX_BODY = 1_000_000  # bytes; a chat request is far smaller
+MAX_HEAD = 16 * 1024  # bytes of request line and headers (h11's own default)
+LINGER_S = 2.0  # after refusing a body early, read and drop the rest this long so the client sees the reply
 _SPANS_KEPT = 1000  # the server's own trace keeps only the latest spans
+logger = logging.getLogger("orchestration_kit.server")
 
 
 class Refused(Exception):
@@ -63,14 +74,19 @@ class ModelServer:
     """
 
     def __init__(self, models: dict[str, SimulatedModel] | None = None, *, host: str = "127.0.0.1", port: int = 8000,
-                 speed: float = 1.0, seed: int = 0, failures: bool = True) -> None:
+                 speed: float = 1.0, seed: int = 0, failures: bool = True, token: str | None = None) -> None:
         if speed < 0:
             raise ValueError(f"speed must be >= 0 (1 = real time, 0 = instant), got {speed}")
+        if token is not None and not token:
+            raise ValueError("token must be a non-empty string, or None for an open server")
         models = models or {name: SimulatedModel(name, seed=seed) for name in load_profiles()}
         # name -> (the model, answering its first token at `speed`; seconds per output token at `speed`)
         self.models = {name: _paced(model, speed, failures) for name, model in models.items()}
         self.host, self.port, self.speed, self.seed = host, port, speed, seed
         self.connections_opened = self.requests = 0
+        # Only a digest of the token is kept: the secret itself is in no attribute, repr or log.
+        self._token_digest = _digest(token) if token is not None else None
+        self._connections: set[asyncio.Task[None]] = set()  # one task per open connection
         self._server: asyncio.AbstractServer | None = None
         self._ctx: Context | None = None
 
@@ -88,8 +104,12 @@ class ModelServer:
         return self
 
     async def close(self) -> None:
+        """Stop listening and end every open connection: no task outlives the server."""
         if self._server is not None:
             self._server.close()
+            for task in self._connections:  # idle keep-alive connections would wait forever
+                task.cancel()
+            await asyncio.gather(*self._connections, return_exceptions=True)
             await self._server.wait_closed()
 
     async def __aenter__(self) -> ModelServer:
@@ -99,29 +119,44 @@ class ModelServer:
         await self.close()
 
     def __repr__(self) -> str:
-        return f"ModelServer({self.base_url!r}, models={len(self.models)}, speed={self.speed:g})"
+        guarded = ", token required" if self._token_digest else ""
+        return f"ModelServer({self.base_url!r}, models={len(self.models)}, speed={self.speed:g}{guarded})"
 
     # -- HTTP/1.1 with h11: read a request, write a response, repeat (keep-alive) -------------
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """One client connection's life: counted while open, always closed, whatever happens."""
+        task = asyncio.current_task()
+        self._connections.add(task)
         self.connections_opened += 1
         _current_context.set(self._ctx)  # this connection's task runs in the server's context
-        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_BODY)
+        try:
+            await self._serve_requests(reader, writer)
+        except ConnectionError:
+            pass  # the client went away: nothing left to answer
+        except asyncio.CancelledError:
+            pass  # close() ended us; ending quietly, as Python 3.11's asyncio logs a cancelled connection task
+        finally:
+            writer.close()
+            self._connections.discard(task)
+
+    async def _serve_requests(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
         try:
             while (request := await _read_request(conn, reader)) is not None:
                 await self._respond(conn, writer, *request)
                 if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
-                    break  # the client asked to close, or the exchange went wrong
+                    break  # the client asked to close, the exchange went wrong, or we refused a body early
                 conn.start_next_cycle()
+        except Refused as refused:  # headers or body too large: refused before the body is read
+            await _send_json(conn, writer, refused.status, refused.body(), refused.headers)
+            await _linger(reader, writer)
         except h11.RemoteProtocolError as error:
             if conn.our_state in (h11.IDLE, h11.SEND_RESPONSE):
-                await _send_json(conn, writer, 400, Refused(400, f"malformed HTTP request: {error}").body())
-        except ConnectionError:
-            pass  # the client went away: nothing left to answer
-        finally:
-            writer.close()
+                status = error.error_status_hint  # 400, or 431 for headers too large
+                await _send_json(conn, writer, status, Refused(status, f"malformed HTTP request: {error}").body())
 
     async def _respond(self, conn: h11.Connection, writer: asyncio.StreamWriter, method: str, path: str,
-                       body: bytes) -> None:
+                       headers: dict[str, str], body: bytes) -> None:
         routes = {"/health": ("GET", self._health), "/v1/models": ("GET", self._list_models),
                   "/v1/chat/completions": ("POST", self._chat)}
         try:
@@ -131,15 +166,35 @@ class ModelServer:
             allowed, handler = routes[path]
             if method != allowed:
                 raise Refused(405, f"{path} accepts {allowed}, not {method}", code="method_not_allowed")
-            if len(body) > MAX_BODY:
-                raise Refused(413, f"request body larger than {MAX_BODY} bytes", code="request_too_large")
+            if path != "/health":
+                self._check_token(headers)
+            if method == "POST":
+                _check_json_content_type(headers)
             await handler(conn, writer, body)
         except Refused as refused:
             await _send_json(conn, writer, refused.status, refused.body(), refused.headers)
+        except Exception as error:  # a bug, not the client's fault: say so, and keep serving everyone else
+            if conn.our_state is not h11.SEND_RESPONSE:
+                raise  # the answer had begun: closing the connection is all that is left
+            logger.exception("%s %s failed", method, path)  # the traceback, for whoever runs the server
+            message = f"the server failed on this request ({type(error).__name__}: {error}); please report it"
+            await _send_json(conn, writer, 500, Refused(500, message, code="server_error").body())
+
+    def _check_token(self, headers: dict[str, str]) -> None:
+        if self._token_digest is None:
+            return
+        scheme, _, given = headers.get("authorization", "").partition(" ")
+        # Compare digests of equal length in constant time: how long the reply takes says
+        # nothing about how much of a guess was right, nor about the token's length.
+        if not (scheme.lower() == "bearer" and hmac.compare_digest(_digest(given.strip()), self._token_digest)):
+            raise Refused(401, "missing or wrong token: this server wants its token as the API key "
+                               "(header 'Authorization: Bearer <token>'); ask whoever runs it",
+                          code="invalid_api_key", headers=[("www-authenticate", "Bearer")])
 
     async def _health(self, conn: h11.Connection, writer: asyncio.StreamWriter, body: bytes) -> None:
         await _send_json(conn, writer, 200, {"status": "ok", "models": len(self.models), "requests": self.requests,
-                                             "connections_opened": self.connections_opened})
+                                             "connections_opened": self.connections_opened,
+                                             "connections_open": len(self._connections)})
 
     async def _list_models(self, conn: h11.Connection, writer: asyncio.StreamWriter, body: bytes) -> None:
         data = [{"id": name, "object": "model", "created": 0, "owned_by": "orchestration-kit"} for name in self.models]
@@ -214,11 +269,14 @@ def _parse_chat(body: bytes, models: dict[str, Any]) -> dict[str, Any]:
         data = json.loads(body)
     except ValueError as error:
         raise Refused(400, f"the body is not valid JSON ({error}); send a JSON object") from None
+    except RecursionError:
+        raise Refused(400, "the body is not valid JSON (nested too deeply); send a JSON object") from None
     if not isinstance(data, dict):
         raise Refused(400, "the body must be a JSON object with 'model' and 'messages'")
     model = data.get("model")
     if not isinstance(model, str):
-        raise Refused(400, "missing 'model': name one of GET /v1/models", param="model")
+        problem = "missing 'model'" if model is None else f"'model' must be a string, not {model!r:.40}"
+        raise Refused(400, f"{problem}: name one of GET /v1/models", param="model")
     if model not in models:
         raise Refused(404, f"The model {model!r} does not exist; available: {', '.join(models)}",
                       param="model", code="model_not_found")
@@ -229,7 +287,8 @@ def _parse_chat(body: bytes, models: dict[str, Any]) -> dict[str, Any]:
     for message in messages:
         content = message.get("content") if isinstance(message, dict) else None
         if isinstance(content, list):  # content parts: keep the text ones
-            content = "".join(part.get("text", "") for part in content if isinstance(part, dict))
+            content = "".join(part["text"] for part in content
+                              if isinstance(part, dict) and isinstance(part.get("text"), str))
         if not isinstance(content, str) or not isinstance(message.get("role"), str):
             raise Refused(400, f"each message needs a 'role' and a text 'content', got {message!r:.80}",
                           param="messages")
@@ -238,17 +297,39 @@ def _parse_chat(body: bytes, models: dict[str, Any]) -> dict[str, Any]:
     if max_tokens is not None and (not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1):
         raise Refused(400, f"'max_tokens' must be a positive integer, got {max_tokens!r}", param="max_tokens")
     skill, skill_args = data.get("skill", "answer"), data.get("skill_args") or {}
-    if skill not in SKILLS:
+    if not isinstance(skill, str) or skill not in SKILLS:
         raise Refused(400, f"no simulated skill {skill!r}; known skills: {', '.join(sorted(SKILLS))}", param="skill")
     if not isinstance(skill_args, dict):
         raise Refused(400, "'skill_args' must be a JSON object of the skill's arguments", param="skill_args")
-    include_usage = bool((data.get("stream_options") or {}).get("include_usage"))
+    stream_options = data.get("stream_options") or {}
+    if not isinstance(stream_options, dict):
+        raise Refused(400, "'stream_options' must be a JSON object, e.g. {\"include_usage\": true}",
+                      param="stream_options")
+    include_usage = bool(stream_options.get("include_usage"))
     return {"model": model, "messages": plain, "max_tokens": max_tokens, "stream": bool(data.get("stream")),
             "include_usage": include_usage, "skill": skill, "skill_args": skill_args}
 
 
-async def _read_request(conn: h11.Connection, reader: asyncio.StreamReader) -> tuple[str, str, bytes] | None:
-    """The next request as (method, path, body), or None when the client has closed the connection."""
+def _check_json_content_type(headers: dict[str, str]) -> None:
+    """A body sent as something other than JSON is a mistake worth naming (no header at all is fine)."""
+    kind = headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if kind != "application/json":
+        raise Refused(415, f"send the body as JSON with the header 'Content-Type: application/json', not {kind!r:.60} "
+                           "(with curl: -H 'Content-Type: application/json')", code="unsupported_media_type")
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+async def _read_request(conn: h11.Connection,
+                        reader: asyncio.StreamReader) -> tuple[str, str, dict[str, str], bytes] | None:
+    """The next request as (method, path, headers, body), or None when the client has closed the connection.
+
+    Headers larger than MAX_HEAD are refused (431), and a body larger than MAX_BODY (413) as
+    soon as that is known: from its Content-Length before reading any of it, or while
+    reading a chunked one.
+    """
     request, body = None, bytearray()
     while True:
         event = conn.next_event()
@@ -256,12 +337,41 @@ async def _read_request(conn: h11.Connection, reader: asyncio.StreamReader) -> t
             conn.receive_data(await reader.read(65536))  # b"" means the client closed its side
         elif isinstance(event, h11.Request):
             request = event
+            if sum(len(name) + len(value) for name, value in event.headers) > MAX_HEAD:  # h11 checks this
+                raise Refused(431, f"the request headers are larger than {MAX_HEAD} bytes",  # only for a head
+                              code="headers_too_large", headers=[("connection", "close")])  # in pieces
+            length = dict(event.headers).get(b"content-length", b"0")  # h11 has checked it is a number
+            if int(length) > MAX_BODY:
+                raise _too_large()
         elif isinstance(event, h11.Data):
             body += event.data
+            if len(body) > MAX_BODY:
+                raise _too_large()
         elif isinstance(event, h11.EndOfMessage) and request is not None:
-            return request.method.decode(), request.target.decode().split("?")[0], bytes(body)
+            headers = {name.decode(): value.decode("latin-1") for name, value in request.headers}
+            return request.method.decode(), request.target.decode().split("?")[0], headers, bytes(body)
         elif isinstance(event, h11.ConnectionClosed):
             return None
+
+
+def _too_large() -> Refused:
+    return Refused(413, f"the request body is larger than {MAX_BODY} bytes; a chat request is far smaller",
+                   code="request_too_large", headers=[("connection", "close")])  # the rest of it stays unread
+
+
+async def _linger(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """After answering before the whole body arrived: read and drop the rest for a while, then close.
+
+    Closing a socket with unread data makes the kernel send a reset, which can destroy
+    our answer before the client reads it; draining first lets the client see the 413.
+    """
+    try:
+        writer.write_eof()  # our side is done: the client's read of the answer ends here
+        give_up_at = asyncio.get_running_loop().time() + LINGER_S
+        while await asyncio.wait_for(reader.read(65536), max(give_up_at - asyncio.get_running_loop().time(), 0)):
+            pass  # dropped
+    except (asyncio.TimeoutError, ConnectionError, OSError):
+        pass  # the client kept sending or went away: close anyway
 
 
 async def _send_json(conn: h11.Connection, writer: asyncio.StreamWriter, status: int, body: Any,
