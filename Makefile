@@ -7,7 +7,7 @@ export PYTHONHASHSEED := 0
 
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup lab test test-fast course html serve llm cassettes bench data clean
+.PHONY: setup lab test test-fast browser-test course html serve llm cassettes bench data clean
 
 setup: $(VENV)/.installed
 
@@ -26,6 +26,10 @@ test: setup           ## the whole suite: unit and integration tests, then every
 	$(BIN)/python -m pytest tests
 	ORCHESTRATION_KIT_STRICT=1 $(BIN)/python -m pytest $(NBVAL) notebooks/ solutions/
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env exercises/
+
+browser-test: setup   ## the course in a real browser: JupyterLab in headless Chromium (needs Debian's chromium)
+	$(BIN)/python -m pip install --quiet "playwright>=1.40"
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/python -m pytest tests/browser -q -rs
 
 test-fast: setup      ## unit tests only
 	$(BIN)/python -m pytest tests -m "not slow"

@@ -54,8 +54,11 @@ def run(flow: Any, input: Any, *, clock: str | Clock = "virtual", seed: int = 0)
         try:
             return loop.run_until_complete(_run_in_loop(step, input, chosen, seed))
         finally:
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
+            try:
+                _cancel_all_tasks(loop)  # a run stopped from outside (an interrupt) leaves no task half-run
+                loop.run_until_complete(loop.shutdown_asyncgens())
+            finally:
+                loop.close()
 
     try:
         asyncio.get_running_loop()
@@ -99,6 +102,15 @@ async def _cancel_leftover_tasks(before: set[asyncio.Task[Any]]) -> None:
         task.cancel()
     if leftovers:
         await asyncio.gather(*leftovers, return_exceptions=True)
+
+
+def _cancel_all_tasks(loop: asyncio.AbstractEventLoop) -> None:
+    """What asyncio.run() does on its way out: cancel what is still running and let it finish."""
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
 
 def _attach_trace(error: BaseException, trace: Trace) -> None:

@@ -10,15 +10,18 @@
 Each lesson's checks live in their own module (``lesson00.py``, ...), which
 registers every exercise with ``@exercise(name, title, start=...)``: a generator
 that receives the learner's answer and yields one ``Case`` per thing it checks.
-Whatever the learner's code does (raise, return None, return the wrong type),
-the learner gets a verdict and a hint, never a traceback.
+Whatever the learner's code does (raise, return None, return the wrong type,
+hang, print megabytes, change the check's data, run a flow that never ends),
+the learner gets a verdict and a hint, never a traceback, and the next check
+works as before: ``sandbox.py`` explains how.
 
-Two environment variables adapt ``check()`` to where it runs:
+Three environment variables adapt ``check()`` to where it runs:
 
 - ``ORCHESTRATION_KIT_STRICT=1`` (CI, on the solutions): a check that does not
   pass raises ``CheckFailed``, so a broken solution cannot go unnoticed.
 - ``ORCHESTRATION_KIT_RESULTS=path``: every result is appended to ``path`` as a
   JSON line; ``orchestration-kit check`` reads them to print its score table.
+- ``ORCHESTRATION_KIT_TIME_LIMIT=seconds``: how long each case may run (default 30).
 """
 
 from __future__ import annotations
@@ -28,8 +31,12 @@ import importlib.util
 import json
 import os
 import pkgutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable
+
+from .sandbox import (  # noqa: F401 (TIME_LIMIT_ENV and run_answer are for lesson modules and the shell)
+    TIME_LIMIT_ENV, DidNotFinish, TimedOut, captured_output, fixtures_kept, run_answer, run_cases, time_limit_from_env,
+)
 
 STRICT_ENV = "ORCHESTRATION_KIT_STRICT"
 RESULTS_ENV = "ORCHESTRATION_KIT_RESULTS"
@@ -112,6 +119,7 @@ class CheckResult:
     cases: tuple[Case, ...] = ()
     title: str = ""
     hint: str = ""  # for an unsolved exercise: how to start
+    printed: str = ""  # what the learner's code printed during the check, cut to a few lines
 
     @property
     def passed(self) -> bool:
@@ -150,8 +158,11 @@ class CheckResult:
         return f"CheckResult({self.exercise!r}, {self.status}, {done}/{total} cases)"
 
 
-def grade(name: str, answer: Any) -> CheckResult:
-    """Run the hidden cases of exercise ``name`` on ``answer``; no printing, never raises."""
+def grade(name: str, answer: Any, *, time_limit: float | None = None) -> CheckResult:
+    """Run the hidden cases of exercise ``name`` on ``answer``; no printing, and nothing the answer does raises.
+
+    Each case may take ``time_limit`` seconds (default: ORCHESTRATION_KIT_TIME_LIMIT, else 30).
+    """
     if not isinstance(name, str):
         usage = "call check('00.sequential', answer): the name first, then your answer"
         return CheckResult(repr(name)[:40], "failed", (Case("the first argument names the exercise", False, usage),))
@@ -165,26 +176,40 @@ def grade(name: str, answer: Any) -> CheckResult:
     unsolved = CheckResult(name, "unsolved", (), found.title, found.start)
     if answer is None or answer is Ellipsis:
         return unsolved
-    cases: list[Case] = []
-    try:
-        for case in found.cases(answer):
-            cases.append(case)
-    except NotSolved:
-        return unsolved
-    except Exception as error:  # the learner's code raised: a verdict, not a traceback
-        cases.append(Case("your code runs without raising an error", False, f"it raised {one_line(error)}"))
+    seconds = time_limit_from_env() if time_limit is None else time_limit
+    with captured_output() as output, fixtures_kept(getattr(found.cases, "__module__", "")) as changed:
+        cases, stopped = run_cases(found.cases, answer, seconds)
+    if isinstance(stopped, NotSolved):
+        return replace(unsolved, printed=output.text())
+    if stopped is not None:
+        cases.append(_verdict_on(stopped))
+    if changed:
+        cases.append(Case("your code leaves the check's own data unchanged", False,
+                          f"it changed {', '.join(changed)} (now put back); change a copy of what you are given, "
+                          "e.g. stages = [list(stage) for stage in stages]"))
     status = "passed" if cases and all(case.passed for case in cases) else "failed"
-    return CheckResult(name, status, tuple(cases), found.title)
+    return CheckResult(name, status, tuple(cases), found.title, printed=output.text())
 
 
-def check(name: str, answer: Any, *, strict: bool | None = None) -> CheckResult:
+def _verdict_on(stopped: BaseException) -> Case:
+    """The failed case for what stopped the checks early: a time limit, or an error in the learner's code."""
+    if isinstance(stopped, TimedOut):
+        return Case(f"your code finishes within {stopped.seconds:g} s", False, str(stopped))
+    if isinstance(stopped, DidNotFinish):
+        return Case(f"your flow finishes within {stopped.seconds:g} s of virtual time", False, str(stopped))
+    return Case("your code runs without raising an error", False, f"it raised {one_line(stopped)}")
+
+
+def check(name: str, answer: Any, *, strict: bool | None = None, time_limit: float | None = None) -> CheckResult:
     """Grade ``answer`` to exercise ``name``, print the verdict per case, and return the result.
 
     ``strict`` (default: the ORCHESTRATION_KIT_STRICT environment variable) makes
     an answer that does not pass raise ``CheckFailed``. Pass ``strict=False`` to
-    show a wrong answer on purpose.
+    show a wrong answer on purpose. ``time_limit``: seconds each case may take.
     """
-    result = grade(name, answer)
+    result = grade(name, answer, time_limit=time_limit)
+    if result.printed:  # the learner's own prints first, as they would have appeared
+        print(result.printed, end="" if result.printed.endswith("\n") else "\n")
     print(result.report())
     path = os.environ.get(RESULTS_ENV)
     if path:

@@ -110,19 +110,21 @@ def _masters(root: Path) -> list[Path]:
 
 
 def execute(
-    notebook: Any, *, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120, allow_errors: bool = False
+    notebook: Any, *, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120, allow_errors: bool = False,
+    coalesce_streams: bool = True,
 ) -> Any:
     """Run ``notebook`` top to bottom in a fresh kernel, as nbval does (cwd = the notebook's folder).
 
     The kernel gets PYTHONHASHSEED=0 plus ``env``. Cells tagged ``raises-exception``
-    may fail; any other failing cell raises unless ``allow_errors``.
+    may fail; any other failing cell raises unless ``allow_errors``. ``coalesce_streams=False``
+    leaves printed output in the pieces the kernel sent (merging is quadratic in a line's length).
     """
     from nbclient import NotebookClient
 
     kernel_env = {**os.environ, "PYTHONHASHSEED": "0", **(env or {})}
     client = NotebookClient(
         notebook, km=_kernel(), timeout=timeout, allow_errors=allow_errors, interrupt_on_timeout=True,
-        record_timing=False, coalesce_streams=True,  # one stdout output per cell, however the kernel flushed it
+        record_timing=False, coalesce_streams=coalesce_streams,  # one stdout output per cell, however the kernel flushed it
         resources={"metadata": {"path": str(cwd)}},
         extra_arguments=["--IPKernelApp.log_level=ERROR"],  # the kernel's start-up notices would only be noise
     )

@@ -7,6 +7,10 @@ and the rest still run. Every ``check()`` the notebook calls is collected (it
 appends its result to the file named by ORCHESTRATION_KIT_RESULTS), and any of
 the lesson's exercises that no check reached count as "not run". Prints a score
 table per notebook and a total; exits 0 if every exercise passed, else 1.
+
+A hung check stops after ``--time-limit`` seconds per case (see sandbox.py), so
+the rest of the notebook still runs; a hung cell outside any check stops after
+``--timeout`` seconds.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import RESULTS_ENV, STRICT_ENV, lesson_exercises, one_line
+from . import RESULTS_ENV, STRICT_ENV, TIME_LIMIT_ENV, lesson_exercises, one_line
 from .authoring import execute
 
 _LABELS = {"passed": "passed", "failed": "failed", "unsolved": "not yet solved", "not run": "not run"}
@@ -48,8 +52,11 @@ class NotebookGrade:
         return "\n".join(lines)
 
 
-def grade_notebook(path: Path, *, timeout: float = 120) -> NotebookGrade:
-    """Execute a learner's notebook headless and collect every check() verdict it printed."""
+def grade_notebook(path: Path, *, timeout: float = 120, time_limit: float | None = None) -> NotebookGrade:
+    """Execute a learner's notebook headless and collect every check() verdict it printed.
+
+    ``timeout``: seconds per cell; ``time_limit``: seconds per case of a check (default 30).
+    """
     import nbformat
 
     lesson = re.match(r"(\d+)_", path.name)
@@ -64,7 +71,11 @@ def grade_notebook(path: Path, *, timeout: float = 120) -> NotebookGrade:
             notebook = nbformat.read(path, as_version=4)
             # strict off: a learner's wrong answer is a verdict to report, not an error to raise
             env = {RESULTS_ENV: str(results_file), STRICT_ENV: "0"}
-            execute(notebook, cwd=path.parent, env=env, timeout=timeout, allow_errors=True)
+            if time_limit is not None:
+                env[TIME_LIMIT_ENV] = str(time_limit)
+            # Printed output stays in the pieces the kernel sent: merging them rescans a long line
+            # once per character, and a learner's megabyte line would keep the grader busy for hours.
+            execute(notebook, cwd=path.parent, env=env, timeout=timeout, allow_errors=True, coalesce_streams=False)
             errors = _cell_errors(notebook, timeout)
         except Exception as error:  # unreadable file, kernel died, ...: report it and grade what ran
             errors = [f"the notebook could not be run to the end: {one_line(error)}"]
@@ -103,12 +114,15 @@ def _cell_errors(notebook: object, timeout: float) -> list[str]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("notebooks", nargs="+", type=Path, metavar="NOTEBOOK", help="exercise notebooks to grade")
     parser.add_argument("--timeout", type=float, default=120, help="seconds allowed per cell (default: 120)")
+    parser.add_argument("--time-limit", type=float, default=None,
+                        help="seconds allowed per case of a check (default: $ORCHESTRATION_KIT_TIME_LIMIT, else 30)")
 
 
 def main(args: argparse.Namespace) -> int:
     grades = []
     for path in args.notebooks:
-        grade = grade_notebook(path, timeout=args.timeout)
+        time_limit = getattr(args, "time_limit", None)  # a Namespace built by hand may not have it
+        grade = grade_notebook(path, timeout=args.timeout, time_limit=time_limit)
         grades.append(grade)
         print(grade.table() + "\n", flush=True)
     passed, total = sum(g.passed for g in grades), sum(g.total for g in grades)

@@ -58,7 +58,7 @@ class Escalation:
 
     def __str__(self) -> str:
         found = f" Result so far: {self.feedback.output}" if self.feedback and self.feedback.output is not None else ""
-        return f"Escalated because {self.reason}. Request: {self.input}.{found}"
+        return f"Escalated because {self.reason}. Request: {str(self.input).rstrip('.')}.{found}"
 
 
 def default_escalate_when(feedback: Feedback) -> str | None:

@@ -1,0 +1,277 @@
+"""The sandbox around a check: whatever the learner's code does, the check ends with a verdict.
+
+``grade()`` runs every exercise's cases through these helpers, one for each
+thing learners really submit:
+
+- **Code that hangs.** ``run_cases`` runs the cases on a worker thread and waits
+  at most ``time_limit`` wall-clock seconds for each one (default 30 s, or
+  ``ORCHESTRATION_KIT_TIME_LIMIT``). Then it gives up on the exercise and stops
+  the thread by raising an exception inside it, which ends any Python code, even
+  ``while True: pass``. Two kinds of code cannot be stopped from Python: a thread
+  blocked inside C (``time.sleep``, ``input()``, a lock) stays parked, using no
+  CPU, until it wakes up; a loop that catches every exception keeps running. The
+  verdict then says so: restart the kernel to end it.
+- **A flow that never finishes in virtual time.** On the virtual clock an endless
+  ``while True: await asyncio.sleep(1)`` costs no real time, so it would spin at
+  full speed. ``run_answer()`` stops a flow after ``VIRTUAL_TIME_LIMIT`` seconds
+  of virtual time; checks run learners' flows with it.
+- **Megabytes of output.** ``captured_output()`` keeps the first ``OUTPUT_LIMIT``
+  characters the code prints and counts the rest; ``check()`` shows only those.
+- **Changes to shared data.** ``fixtures_kept()`` copies the check module's
+  constants (UPPER_CASE names holding plain data) and the model catalog before
+  the check, and puts back whatever the learner's code changed. Checks should
+  still hand the learner copies; this catches the ones that do not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import copy
+import io
+import os
+import queue
+import sys
+import threading
+from typing import Any, Callable, Iterable, Iterator
+
+from ..context import Context
+from ..runner import RunResult, run
+from ..steps import Step, as_step
+
+TIME_LIMIT_ENV = "ORCHESTRATION_KIT_TIME_LIMIT"
+TIME_LIMIT = 30.0  # wall-clock seconds each case may take
+VIRTUAL_TIME_LIMIT = 600.0  # virtual seconds a learner's flow may take in run_answer()
+OUTPUT_LIMIT = 2000  # characters of a check's output that are shown
+
+
+# -- time: a wall-clock limit per case ----------------------------------------------
+class TimedOut(Exception):
+    """A case was still running when its time was up."""
+
+    def __init__(self, seconds: float, stopped: bool) -> None:
+        self.seconds, self.stopped = seconds, stopped
+        message = (f"it was still running after {seconds:g} s, so the check gave up on it: "
+                   "look for a loop that never ends (while True, a retry without a limit)")
+        if not stopped:
+            message += ("\nit could not be stopped (it waits in time.sleep, input() or a lock, or it catches "
+                        "every exception) and still runs in the background: restart the kernel to end it")
+        super().__init__(message)
+
+
+class _CheckAbandoned(SystemExit):
+    """Raised inside a hung check's thread to stop it.
+
+    A SystemExit, because asyncio's tasks and a learner's ``except Exception``
+    let it through, and a thread that ends with it ends silently.
+    """
+
+
+def time_limit_from_env() -> float:
+    """The per-case time limit: ORCHESTRATION_KIT_TIME_LIMIT seconds if set, else 30."""
+    text = os.environ.get(TIME_LIMIT_ENV, "")
+    try:
+        seconds = float(text) if text else TIME_LIMIT
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0:
+        raise ValueError(f"{TIME_LIMIT_ENV} must be a number of seconds above 0, e.g. 30, not {text!r}")
+    return seconds
+
+
+_DONE = object()  # the worker's last message when every case ran
+
+
+def run_cases(cases: Callable[[Any], Iterable[Any]], answer: Any, time_limit: float) -> tuple[list[Any], BaseException | None]:
+    """Run ``cases(answer)`` on a worker thread: (the cases yielded, and what stopped them early or None).
+
+    What stops them early is the exception the checks raised (the learner's
+    error, ``NotSolved``, ``DidNotFinish``) or ``TimedOut``.
+    """
+    if not time_limit > 0:
+        raise ValueError(f"time_limit must be a number of seconds above 0, e.g. 30, not {time_limit!r}")
+    results: queue.Queue[Any] = queue.Queue()
+
+    def work() -> None:
+        try:
+            for case in cases(answer):
+                results.put(case)
+        except BaseException as error:  # even SystemExit: a learner's exit() is a verdict too
+            results.put(error)
+        else:
+            results.put(_DONE)
+
+    # A copy of this thread's context variables, so the checks see what the caller sees.
+    worker = threading.Thread(target=contextvars.copy_context().run, args=(work,), name="check", daemon=True)
+    worker.start()
+    found: list[Any] = []
+    try:
+        while True:
+            try:
+                item = results.get(timeout=time_limit)
+            except queue.Empty:
+                return found, TimedOut(time_limit, stopped=_stop(worker))
+            if item is _DONE:
+                return found, None
+            if isinstance(item, BaseException):
+                return found, item
+            found.append(item)
+    except BaseException:  # the learner interrupted the kernel while waiting: stop the worker too
+        _stop(worker)
+        raise
+
+
+def _stop(thread: threading.Thread, grace: float = 1.0) -> bool:
+    """Raise _CheckAbandoned inside ``thread`` until it ends (at most ``grace`` s); True if it did.
+
+    CPython's PyThreadState_SetAsyncExc delivers the exception at the thread's
+    next Python instruction; it is the only way to stop a thread from outside.
+    """
+    import ctypes
+
+    for _ in range(4):  # again, in case the code caught the first one (a bare except:)
+        if not thread.is_alive() or thread.ident is None:
+            return True
+        try:
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(_CheckAbandoned))
+        except AttributeError:  # not CPython: the thread can only be left behind
+            return False
+        thread.join(grace / 4)
+    return not thread.is_alive()
+
+
+# -- virtual time: a limit for flows ---------------------------------------------
+class DidNotFinish(Exception):
+    """A learner's flow was still running when its virtual-time limit ran out."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(f"your flow did not finish within {seconds:g} s of virtual time: look for a loop that "
+                         "never ends, a step that waits for something that never comes, or a far too long sleep")
+
+
+class _WithinLimit(Step):
+    """The learner's flow, cancelled when it runs past ``seconds`` of virtual time.
+
+    It opens no span of its own, so the trace is the same as the flow's alone.
+    """
+
+    def __init__(self, flow: Step, seconds: float) -> None:
+        self.flow, self.seconds, self.name = flow, seconds, flow.name
+
+    async def __call__(self, input: Any, ctx: Context) -> Any:
+        running = asyncio.ensure_future(self.flow(input, ctx))
+        done, _ = await asyncio.wait({running}, timeout=self.seconds)
+        if not done:
+            running.cancel()  # run() then waits for it to end, as for any task left over
+            raise DidNotFinish(self.seconds)
+        return running.result()
+
+
+def run_answer(flow: Any, input: Any, *, seed: int = 0, limit: float = VIRTUAL_TIME_LIMIT) -> RunResult:
+    """``run(flow, input, seed=seed)`` for a learner's flow: raises DidNotFinish after ``limit`` virtual seconds.
+
+        >>> run_answer(Sequential(stages=[draft, polish]), "My parcel arrived damaged").trace.latency
+    """
+    return run(_WithinLimit(as_step(flow, "your flow"), limit), input, seed=seed)
+
+
+# -- output: keep the first characters, count the rest ----------------------------------
+class CappedOutput(io.TextIOBase):
+    """A text stream that keeps the first ``limit`` characters written to it and counts the rest."""
+
+    encoding = "utf-8"
+
+    def __init__(self, limit: int = OUTPUT_LIMIT) -> None:
+        self.limit, self.written = limit, 0
+        self._kept: list[str] = []
+        self._lock = threading.Lock()  # the learner's code may print from several threads
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        with self._lock:
+            room = self.limit - self.written
+            if room > 0:
+                self._kept.append(text[:room])
+            self.written += len(text)
+        return len(text)
+
+    def text(self) -> str:
+        """What was printed, cut at ``limit`` characters with a note saying how much was left out."""
+        kept = "".join(self._kept)
+        if self.written <= self.limit:
+            return kept
+        return (f"{kept}\n… output cut: your code printed {self.written:,} characters, only the first "
+                f"{self.limit:,} are shown; print less (not inside a loop), or print a summary\n")
+
+
+@contextlib.contextmanager
+def captured_output(limit: int = OUTPUT_LIMIT) -> Iterator[CappedOutput]:
+    """Send everything printed (stdout and stderr) to a CappedOutput until the block ends."""
+    output = CappedOutput(limit)
+    before = sys.stdout, sys.stderr
+    sys.stdout = sys.stderr = output
+    try:
+        yield output
+    finally:
+        sys.stdout, sys.stderr = before
+
+
+# -- shared data: copy before, compare and put back after ------------------------------
+_PLAIN = (str, bytes, int, float, bool, type(None))
+
+
+def _is_plain(value: Any) -> bool:
+    """Plain data: numbers, text, and lists, tuples, sets and dicts of them."""
+    if isinstance(value, _PLAIN):
+        return True
+    if isinstance(value, dict):
+        return all(_is_plain(k) and _is_plain(v) for k, v in value.items())
+    return isinstance(value, (list, tuple, set, frozenset)) and all(_is_plain(item) for item in value)
+
+
+def _constants(module: Any) -> dict[str, Any]:
+    """The module's UPPER_CASE names that hold plain data: the fixtures its checks use."""
+    names = [name for name in vars(module) if name.lstrip("_").isupper()] if module else []
+    return {name: getattr(module, name) for name in names if _is_plain(getattr(module, name))}
+
+
+def _put_back(holder: Any, name: str, current: Any, saved: Any) -> None:
+    """Restore a changed value in place when possible, so that every reference to it sees the original."""
+    if type(current) is type(saved) and isinstance(current, list):
+        current[:] = saved
+    elif type(current) is type(saved) and isinstance(current, (dict, set)):
+        current.clear()
+        current.update(saved)
+    else:  # rebound to something else, or immutable (a tuple of lists): bind the original again
+        setattr(holder, name, saved)
+
+
+@contextlib.contextmanager
+def fixtures_kept(module_name: str) -> Iterator[list[str]]:
+    """Yield a list that, after the block, names each fixture the block changed (each one is put back)."""
+    from ..models import load_profiles
+
+    module = sys.modules.get(module_name)
+    saved = copy.deepcopy(_constants(module))
+    try:
+        catalog = load_profiles()  # cached: every SimulatedModel made later reads this very dict
+    except (OSError, ValueError):  # no catalog to protect; the checks that need it will say so
+        catalog = {}
+    saved_catalog = copy.deepcopy(catalog)
+    changed: list[str] = []
+    try:
+        yield changed
+    finally:
+        for name, value in saved.items():
+            current = getattr(module, name, None)
+            if current != value:
+                changed.append(name)
+                _put_back(module, name, current, copy.deepcopy(value))
+        if catalog != saved_catalog:
+            changed.append("the model catalog, load_profiles()")
+            catalog.clear()
+            catalog.update(saved_catalog)

@@ -1,0 +1,1 @@
+"""Browser tests: run explicitly with `pytest tests/browser` (see conftest.py)."""
