@@ -110,6 +110,20 @@ def one_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
 
+def try_run(flow: Any, input: Any) -> tuple[Any, Any, str]:
+    """Run a learner's flow: ``(output, trace, "")``, or ``(None, the trace so far, the error as one line)``.
+
+    A flow that never ends still raises DidNotFinish: that is the check's own verdict.
+    """
+    try:
+        result = run_answer(flow, input)
+        return result.output, result.trace, ""
+    except DidNotFinish:
+        raise
+    except Exception as error:
+        return None, getattr(error, "trace", None), one_line(error)
+
+
 @dataclass(frozen=True)
 class CheckResult:
     """The verdict on one answer: status is "passed", "failed" or "unsolved"."""

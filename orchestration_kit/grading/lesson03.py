@@ -13,23 +13,12 @@ from .. import BackendError, Sequential, datasets
 from ..models import SimulatedModel
 from ..skills import parse_json
 from ..skills.documents import REQUIRED, understand_fields, validate_fields
-from . import Case, DidNotFinish, describe, exercise, one_line, run_answer, solved
+from . import Case, describe, exercise, one_line, solved, try_run
 
 
 def _documents() -> dict[str, Any]:
     """The pipeline documents by id: text, doc_type, fields (the truth), valid."""
     return {row["id"]: row for row in datasets.pipeline_documents().to_dict("records")}
-
-
-def _try_run(flow: Any, text: str) -> tuple[Any, Any, str]:
-    """Run the learner's flow: (output, trace, "") or (None, the trace so far, the error as one line)."""
-    try:
-        result = run_answer(flow, text)
-        return result.output, result.trace, ""
-    except DidNotFinish:
-        raise  # the check's own verdict: the flow never ends
-    except Exception as error:
-        return None, getattr(error, "trace", None), one_line(error)
 
 
 # -- exercise 1 -----------------------------------------------------------------
@@ -52,7 +41,7 @@ def _pipeline(flow: Any) -> Iterator[Case]:
     documents = _documents()
     for doc_id in _PIPELINE_DOCUMENTS:
         doc = documents[doc_id]
-        output, _, error = _try_run(flow, doc["text"])
+        output, _, error = try_run(flow, doc["text"])
         kind = doc["doc_type"].replace("_", " ")
         if error:
             yield Case(f"a {kind} goes through all three stages", False, f"it raised {error}")
@@ -206,27 +195,27 @@ def _recover(robust_pipeline: Any) -> Iterator[Case]:
     documents = _documents()
     contract, order, invoice, bad_receipt = (documents[i]["text"] for i in ("p002", "p009", "p001", "p048"))
 
-    output, _, error = _try_run(flow, contract)
+    output, _, error = try_run(flow, contract)
     accepted = isinstance(output, dict) and output.get("valid") is True
     yield Case("with a working extract, a valid contract is accepted", accepted,
                f"it raised {error}" if error else f"the final state is {describe(output)}; keep classify and check_rules")
     yield Case("with a working extract, the alternative is not called", isinstance(output, dict) and "read_by" not in output,
                "the alternative ran although extract worked; it is for when extract fails its check or raises")
 
-    output, trace, error = _try_run(robust_pipeline(_extract_down, _careful_reader), order)
+    output, trace, error = try_run(robust_pipeline(_extract_down, _careful_reader), order)
     yield Case("when extract's model is down, the alternative reads the document",
                isinstance(output, dict) and output.get("read_by") == "careful reader" and output.get("valid") is True,
                f"it raised {error}\ngive the extract Stage alternative=alternative" if error else
                f"the final state is {describe(output)}; give the extract Stage alternative=alternative")
 
-    output, _, error = _try_run(robust_pipeline(_extract_nothing, _careful_reader), order)
+    output, _, error = try_run(robust_pipeline(_extract_nothing, _careful_reader), order)
     yield Case("when extract finds no fields, the alternative reads the document",
                isinstance(output, dict) and output.get("read_by") == "careful reader",
                f"it raised {error}" if error else
                "an extract that finds nothing did not trigger the alternative: give the Stage "
                "validate=<a function that returns True only when every field has a value>")
 
-    output, trace, error = _try_run(robust_pipeline(_extract_down, _careful_reader_down), invoice)
+    output, trace, error = try_run(robust_pipeline(_extract_down, _careful_reader_down), invoice)
     yield Case("when the alternative fails too, the run ends without an exception", not error,
                f"it raised {error}\n{_ROLLBACK}")
     kept = isinstance(output, dict) and "doc_type" in output and "fields" not in output
@@ -234,7 +223,7 @@ def _recover(robust_pipeline: Any) -> Iterator[Case]:
                "" if error else f"the output is {describe(output)}; it should be classify's state (text and doc_type)")
     yield Case("... and the trace says the pipeline rolled back", _rolled_back(trace), _ROLLBACK)
 
-    output, _, error = _try_run(robust_pipeline(_extract, _careful_reader), bad_receipt)
+    output, _, error = try_run(robust_pipeline(_extract, _careful_reader), bad_receipt)
     accepted = isinstance(output, dict) and output.get("valid") is True
     yield Case("an invalid receipt (negative total) is not accepted", not error and not accepted,
                f"it raised {error}" if error else f"the final state is {describe(output)}; keep check_rules as the last stage")

@@ -21,18 +21,7 @@ from .. import (
     datasets,
     resolve,
 )
-from . import Case, DidNotFinish, describe, exercise, one_line, run_answer, solved
-
-
-def _try_run(flow: Any, request: str) -> tuple[Any, Any, str]:
-    """Run the learner's flow: (output, trace, "") or (None, the trace so far, the error as one line)."""
-    try:
-        result = run_answer(flow, request)
-        return result.output, result.trace, ""
-    except DidNotFinish:
-        raise  # the check's own verdict: the flow never ends
-    except Exception as error:
-        return None, getattr(error, "trace", None), one_line(error)
+from . import Case, describe, exercise, one_line, solved, try_run
 
 
 def _top_span(trace: Any) -> Any:
@@ -64,24 +53,24 @@ def _hierarchy(flow: Any) -> Iterator[Case]:
                "'escalation': case_file}}: the manager's answers are these three names")
     requests = datasets.enterprise_requests().set_index("id")["text"]
 
-    output, trace, error = _try_run(flow, requests["r0014"])  # payslips: routine, and the manager is sure
+    output, trace, error = try_run(flow, requests["r0014"])  # payslips: routine, and the manager is sure
     top = _top_span(trace)
     yield Case("a routine request is done by the automated team, without a person",
                not error and top is not None and top.route == "automated" and not _escalated(trace),
                f"it raised {error}" if error else f"the top level said: {top.detail if top else 'nothing'}")
 
-    output, trace, error = _try_run(flow, requests["r0020"])  # a salary change: manual review
+    output, trace, error = try_run(flow, requests["r0020"])  # a salary change: manual review
     yield Case("a pay change gets the manual-review packet", isinstance(output, dict) and "amount" in output,
                f"it raised {error}" if error else f"the output is {describe(output)}; route manual_review to the given team")
 
-    output, trace, error = _try_run(flow, requests["r0022"])  # a legal threat: escalation
+    output, trace, error = try_run(flow, requests["r0022"])  # a legal threat: escalation
     reviewed = isinstance(output, Review) and output.reviewer == "scripted" and output.decision == "approved"
     yield Case("a legal threat reaches the scripted reviewer, who approves", reviewed,
                f"it raised {error}" if error else
                f"the output is {describe(output)}; set escalate=HumanReview(decisions='approve') and "
                "escalate_when=needs_a_person (the escalation route itself does not call anyone)")
 
-    output, trace, error = _try_run(flow, requests["r0010"])  # the manager is only 0.59 sure
+    output, trace, error = try_run(flow, requests["r0010"])  # the manager is only 0.59 sure
     yield Case("a request the manager is unsure about (confidence 0.59) is escalated", _escalated(trace),
                f"it raised {error}" if error else "it was not escalated; set threshold=0.7")
 
@@ -150,7 +139,7 @@ def _rule_inside_a_hierarchy(cautious: Callable[[Feedback], Any]) -> Iterator[Ca
     flow = Hierarchical(top=lambda request: decisions[request], sub=_hidden_teams(),
                         escalate=HumanReview(decisions="approve"), escalate_when=cautious, name="triage")
     for request, should in expected.items():
-        _, trace, error = _try_run(flow, request)
+        _, trace, error = try_run(flow, request)
         did = _escalated(trace)
         top = _top_span(trace)
         yield Case(f"in a Hierarchical: {request!r} {'escalates' if should else 'is handled by its team'}",
@@ -226,7 +215,7 @@ def _two_tiers(two_tier: Any) -> Iterator[Case]:
     if not isinstance(flow, Hierarchical):
         return
 
-    output, _, error = _try_run(flow, "reset my password")
+    output, _, error = try_run(flow, "reset my password")
     yield Case("a routine request is done by its team", output == "done: reset my password",
                f"it raised {error}" if error else f"the output is {describe(output)}; use the given top and sub as they are")
 
@@ -234,7 +223,7 @@ def _two_tiers(two_tier: Any) -> Iterator[Case]:
                          ("order 40 laptops for $48,000", "a team that rolls back"),
                          ("something vague", "a manager only 0.4 sure"),
                          ("the manager is down", "a manager that raises")):
-        output, _, error = _try_run(flow, request)
+        output, _, error = try_run(flow, request)
         by_senior = isinstance(output, Review) and output.reviewer == "senior tier"
         hint = "set threshold=0.7 so an unsure manager escalates" if "sure" in why else (
             "keep the default escalate_when: it escalates a team that failed or rolled back")
@@ -243,12 +232,12 @@ def _two_tiers(two_tier: Any) -> Iterator[Case]:
                    f"the output is {describe(output)}; escalate=... gets every escalation\n{hint}")
 
     flow = two_tier(_hidden_manager, _hidden_sub(), _senior_down)
-    output, _, error = _try_run(flow, "order paper for the printer")
+    output, _, error = try_run(flow, "order paper for the printer")
     yield Case("when the senior tier is down too, the run still ends without an exception", not error,
                f"it raised {error}\n{_FALLBACK}")
     by_person = isinstance(output, Review) and output.reviewer == "scripted" and output.decision == "rejected"
     yield Case("... and a person (HumanReview(decisions='reject')) decides", by_person,
                "" if error else f"the output is {describe(output)}\n{_FALLBACK}")
-    output, _, error = _try_run(flow, "reset my password")
+    output, _, error = try_run(flow, "reset my password")
     yield Case("... while routine requests are still done by their team", output == "done: reset my password",
                f"it raised {error}" if error else f"the output is {describe(output)}")
