@@ -32,10 +32,7 @@ from typing import Any
 
 from .errors import ConfigurationError
 from .models import SimulatedModel
-from .patterns import Hierarchical, HumanReview, KeywordRules, Parallel, Router, Sequential, Stage
-from .patterns.hierarchical import Feedback, default_escalate_when
-from .resilience import Resilient, RetryPolicy
-from .steps import Ask, Step
+from .steps import Step
 from .viz import Diagram, MermaidChart
 
 LATENCY_BUDGETS = ("tight", "moderate", "relaxed")  # a person waits / minutes are fine / overnight is fine

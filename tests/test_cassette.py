@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration_kit import Ask, BackendError, Parallel, RateLimited, RetryPolicy, Sequential, SimulatedModel, run
+from orchestration_kit import Ask, BackendError, Parallel, RetryPolicy, Sequential, SimulatedModel, run
 from orchestration_kit.cassette import FORMAT, MODE_ENV, Cassette, CassetteError, CassetteMiss, scrub
 from orchestration_kit.models.openai_compatible import OpenAICompatible
 from orchestration_kit.models.server import ModelServer
