@@ -24,7 +24,11 @@ from .trace import _TIME_DIGITS, Span, Trace
 # The span that is open in the current task; asyncio copies it into child tasks,
 # so spans started inside parallel branches get the right parent.
 _current_span: contextvars.ContextVar[int | None] = contextvars.ContextVar("current_span", default=None)
-_current_span_name: contextvars.ContextVar[str] = contextvars.ContextVar("current_span_name", default="")
+_current_span_label: contextvars.ContextVar[tuple[str, str]] = contextvars.ContextVar("current_span_label", default=("", ""))
+
+# A plain function that is the whole body of one of these spans adds no span of its own:
+# the wrapper already records its time under the name that matters (the task's, the stage's).
+_WRAPPERS = ("task", "attempt", "stage")
 
 
 def stable_hash(*parts: object) -> int:
@@ -71,7 +75,11 @@ class Context:
 
     def in_span(self, name: str) -> bool:
         """True if the innermost open span has this name (used to avoid a duplicate nested span)."""
-        return _current_span_name.get() == name
+        return _current_span_label.get()[0] == name
+
+    def in_wrapper(self) -> bool:
+        """True if the innermost open span is a task, attempt or stage wrapping a single step."""
+        return _current_span_label.get()[1] in _WRAPPERS
 
     def __repr__(self) -> str:
         return f"Context(clock={self.clock.name}, seed={self.seed}, spans={len(self.trace)})"
@@ -99,13 +107,13 @@ class SpanRecorder:
     async def __aenter__(self) -> SpanRecorder:
         self.parent = _current_span.get()
         self.start = self._ctx.now()
-        self._tokens = (_current_span.set(self.id), _current_span_name.set(self.name))
+        self._tokens = (_current_span.set(self.id), _current_span_label.set((self.name, self.fields.get("kind", "step"))))
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
         if self._tokens:
             _current_span.reset(self._tokens[0])
-            _current_span_name.reset(self._tokens[1])
+            _current_span_label.reset(self._tokens[1])
         if exc is not None:
             if self.status == "ok":  # keep a status the step chose itself (e.g. "failed")
                 if isinstance(exc, asyncio.CancelledError):

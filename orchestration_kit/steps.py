@@ -51,7 +51,7 @@ class FunctionStep(Step):
         self._wants_ctx = _takes_two_arguments(fn)
 
     async def __call__(self, input: Any, ctx: Context) -> Any:
-        if ctx.in_span(self.name):  # a stage or task of the same name already records this time
+        if ctx.in_span(self.name) or ctx.in_wrapper():  # the enclosing task or stage already records this time
             return await self._call(input, ctx)
         async with ctx.span(self.name):
             return await self._call(input, ctx)

@@ -74,6 +74,5 @@ def test_the_same_flow_twice_gives_identical_trace_dataframes():
     flow = Sequential(stages=[Parallel(tasks=BRANCHES), sleeper(0.1)])
     first, second = run(flow, "x").trace.to_dataframe(), run(flow, "x").trace.to_dataframe()
     assert first.equals(second)
-    assert list(first["name"]) == [
-        "sequential", "parallel", "fast", "sleep_0.3s", "medium", "sleep_1s", "slow", "sleep_2s", "sleep_0.1s",
-    ]
+    # a plain function that is a whole task adds no span of its own: the task's span is its record
+    assert list(first["name"]) == ["sequential", "parallel", "fast", "medium", "slow", "sleep_0.1s"]
