@@ -15,7 +15,8 @@ import openai
 import pytest
 
 from orchestration_kit.models import ModelProfile, SimulatedModel
-from orchestration_kit.models.server import MAX_BODY, ModelServer
+from orchestration_kit.models.server import ModelServer
+from orchestration_kit.models.server_http import MAX_BODY
 from orchestration_kit.skills import SKILLS
 
 pytestmark = pytest.mark.slow  # servers in child processes

@@ -17,7 +17,8 @@ Simulated failures become real HTTP errors (429 with ``Retry-After``, 500,
 504). An extra body field ``skill`` (and ``skill_args``) runs a simulated skill.
 
 Written on plain asyncio and ``h11`` (the HTTP/1.1 parser httpx itself uses),
-so the whole server reads top to bottom: no web framework to learn first.
+so the whole server reads top to bottom: no web framework to learn first (the
+reading, limits and JSON replies are in ``server_http.py``).
 A shared endpoint meets hostile input, so every bad request gets a clear 4xx
 (or, for the hopeless ones, a clean close), a body is refused as soon as it is
 too large, and a client that vanishes mid-answer costs nothing but its task.
@@ -43,27 +44,11 @@ from ..context import Context, _current_context
 from ..errors import BackendError, RateLimited, Timeout
 from ..skills import SKILLS
 from .base import estimate_tokens
+from .server_http import MAX_HEAD, Refused, check_json_content_type, linger, read_request, send_json
 from .simulated import Failures, SimulatedModel, load_profiles
 
-MAX_BODY = 1_000_000  # bytes; a chat request is far smaller
-MAX_HEAD = 16 * 1024  # bytes of request line and headers (h11's own default)
-LINGER_S = 2.0  # after refusing a body early, read and drop the rest this long so the client sees the reply
 _SPANS_KEPT = 1000  # the server's own trace keeps only the latest spans
 logger = logging.getLogger("orchestration_kit.server")
-
-
-class Refused(Exception):
-    """A request the server will not serve: answered with an error in OpenAI's shape."""
-
-    def __init__(self, status: int, message: str, *, param: str | None = None, code: str | None = None,
-                 headers: list[tuple[str, str]] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.param, self.code, self.headers = status, param, code, headers or []
-
-    def body(self) -> dict[str, Any]:
-        kind = "invalid_request_error" if self.status < 500 else "server_error"
-        kind = "rate_limit_error" if self.status == 429 else kind
-        return {"error": {"message": str(self), "type": kind, "param": self.param, "code": self.code}}
 
 
 class ModelServer:
@@ -142,18 +127,18 @@ class ModelServer:
     async def _serve_requests(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
         try:
-            while (request := await _read_request(conn, reader)) is not None:
+            while (request := await read_request(conn, reader)) is not None:
                 await self._respond(conn, writer, *request)
                 if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
                     break  # the client asked to close, the exchange went wrong, or we refused a body early
                 conn.start_next_cycle()
         except Refused as refused:  # headers or body too large: refused before the body is read
-            await _send_json(conn, writer, refused.status, refused.body(), refused.headers)
-            await _linger(reader, writer)
+            await send_json(conn, writer, refused.status, refused.body(), refused.headers)
+            await linger(reader, writer)
         except h11.RemoteProtocolError as error:
             if conn.our_state in (h11.IDLE, h11.SEND_RESPONSE):
                 status = error.error_status_hint  # 400, or 431 for headers too large
-                await _send_json(conn, writer, status, Refused(status, f"malformed HTTP request: {error}").body())
+                await send_json(conn, writer, status, Refused(status, f"malformed HTTP request: {error}").body())
 
     async def _respond(self, conn: h11.Connection, writer: asyncio.StreamWriter, method: str, path: str,
                        headers: dict[str, str], body: bytes) -> None:
@@ -169,16 +154,16 @@ class ModelServer:
             if path != "/health":
                 self._check_token(headers)
             if method == "POST":
-                _check_json_content_type(headers)
+                check_json_content_type(headers)
             await handler(conn, writer, body)
         except Refused as refused:
-            await _send_json(conn, writer, refused.status, refused.body(), refused.headers)
+            await send_json(conn, writer, refused.status, refused.body(), refused.headers)
         except Exception as error:  # a bug, not the client's fault: say so, and keep serving everyone else
             if conn.our_state is not h11.SEND_RESPONSE:
                 raise  # the answer had begun: closing the connection is all that is left
             logger.exception("%s %s failed", method, path)  # the traceback, for whoever runs the server
             message = f"the server failed on this request ({type(error).__name__}: {error}); please report it"
-            await _send_json(conn, writer, 500, Refused(500, message, code="server_error").body())
+            await send_json(conn, writer, 500, Refused(500, message, code="server_error").body())
 
     def _check_token(self, headers: dict[str, str]) -> None:
         if self._token_digest is None:
@@ -192,13 +177,13 @@ class ModelServer:
                           code="invalid_api_key", headers=[("www-authenticate", "Bearer")])
 
     async def _health(self, conn: h11.Connection, writer: asyncio.StreamWriter, body: bytes) -> None:
-        await _send_json(conn, writer, 200, {"status": "ok", "models": len(self.models), "requests": self.requests,
+        await send_json(conn, writer, 200, {"status": "ok", "models": len(self.models), "requests": self.requests,
                                              "connections_opened": self.connections_opened,
                                              "connections_open": len(self._connections)})
 
     async def _list_models(self, conn: h11.Connection, writer: asyncio.StreamWriter, body: bytes) -> None:
         data = [{"id": name, "object": "model", "created": 0, "owned_by": "orchestration-kit"} for name in self.models]
-        await _send_json(conn, writer, 200, {"object": "list", "data": data})
+        await send_json(conn, writer, 200, {"object": "list", "data": data})
 
     # -- chat completions --------------------------------------------------------------------
     async def _chat(self, conn: h11.Connection, writer: asyncio.StreamWriter, body: bytes) -> None:
@@ -229,7 +214,7 @@ class ModelServer:
             message = {"role": "assistant", "content": completion.text}
             choice = {"index": 0, "message": message, "finish_reason": completion.finish_reason, "logprobs": None}
             reply = {**answer, "object": "chat.completion", "choices": [choice], "usage": usage}
-            await _send_json(conn, writer, 200, reply)
+            await send_json(conn, writer, 200, reply)
             return
         headers = [("content-type", "text/event-stream"), ("cache-control", "no-cache")]
         writer.write(conn.send(h11.Response(status_code=200, headers=headers)))  # no length: chunked
@@ -310,74 +295,7 @@ def _parse_chat(body: bytes, models: dict[str, Any]) -> dict[str, Any]:
             "include_usage": include_usage, "skill": skill, "skill_args": skill_args}
 
 
-def _check_json_content_type(headers: dict[str, str]) -> None:
-    """A body sent as something other than JSON is a mistake worth naming (no header at all is fine)."""
-    kind = headers.get("content-type", "application/json").split(";")[0].strip().lower()
-    if kind != "application/json":
-        raise Refused(415, f"send the body as JSON with the header 'Content-Type: application/json', not {kind!r:.60} "
-                           "(with curl: -H 'Content-Type: application/json')", code="unsupported_media_type")
-
-
 def _digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-async def _read_request(conn: h11.Connection,
-                        reader: asyncio.StreamReader) -> tuple[str, str, dict[str, str], bytes] | None:
-    """The next request as (method, path, headers, body), or None when the client has closed the connection.
-
-    Headers larger than MAX_HEAD are refused (431), and a body larger than MAX_BODY (413) as
-    soon as that is known: from its Content-Length before reading any of it, or while
-    reading a chunked one.
-    """
-    request, body = None, bytearray()
-    while True:
-        event = conn.next_event()
-        if event is h11.NEED_DATA:
-            conn.receive_data(await reader.read(65536))  # b"" means the client closed its side
-        elif isinstance(event, h11.Request):
-            request = event
-            if sum(len(name) + len(value) for name, value in event.headers) > MAX_HEAD:  # h11 checks this
-                raise Refused(431, f"the request headers are larger than {MAX_HEAD} bytes",  # only for a head
-                              code="headers_too_large", headers=[("connection", "close")])  # in pieces
-            length = dict(event.headers).get(b"content-length", b"0")  # h11 has checked it is a number
-            if int(length) > MAX_BODY:
-                raise _too_large()
-        elif isinstance(event, h11.Data):
-            body += event.data
-            if len(body) > MAX_BODY:
-                raise _too_large()
-        elif isinstance(event, h11.EndOfMessage) and request is not None:
-            headers = {name.decode(): value.decode("latin-1") for name, value in request.headers}
-            return request.method.decode(), request.target.decode().split("?")[0], headers, bytes(body)
-        elif isinstance(event, h11.ConnectionClosed):
-            return None
-
-
-def _too_large() -> Refused:
-    return Refused(413, f"the request body is larger than {MAX_BODY} bytes; a chat request is far smaller",
-                   code="request_too_large", headers=[("connection", "close")])  # the rest of it stays unread
-
-
-async def _linger(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    """After answering before the whole body arrived: read and drop the rest for a while, then close.
-
-    Closing a socket with unread data makes the kernel send a reset, which can destroy
-    our answer before the client reads it; draining first lets the client see the 413.
-    """
-    try:
-        writer.write_eof()  # our side is done: the client's read of the answer ends here
-        give_up_at = asyncio.get_running_loop().time() + LINGER_S
-        while await asyncio.wait_for(reader.read(65536), max(give_up_at - asyncio.get_running_loop().time(), 0)):
-            pass  # dropped
-    except (asyncio.TimeoutError, ConnectionError, OSError):
-        pass  # the client kept sending or went away: close anyway
-
-
-async def _send_json(conn: h11.Connection, writer: asyncio.StreamWriter, status: int, body: Any,
-                     headers: list[tuple[str, str]] | None = None) -> None:
-    data = json.dumps(body).encode()
-    head = [("content-type", "application/json"), ("content-length", str(len(data))), *(headers or [])]
-    writer.write(conn.send(h11.Response(status_code=status, headers=head)) + conn.send(h11.Data(data=data))
-                 + conn.send(h11.EndOfMessage()))
-    await writer.drain()
