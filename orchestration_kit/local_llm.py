@@ -69,6 +69,17 @@ def serve(host: str = "127.0.0.1", port: int = 8080, *, threads: int = 2, ctx_si
     return xllamacpp.Server(params)
 
 
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """End a child process politely (terminate), or firmly (kill) if it has not gone in 10 s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
 class LocalLLM:
     """The local LLM in a child process: started on a free port, waited for, always stopped.
 
@@ -117,13 +128,8 @@ class LocalLLM:
         raise RuntimeError(f"the local LLM {why}. Its output:\n{output}")
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop_process(self.process)
         self.process = None
         if self._log is not None:
             self._log.close()

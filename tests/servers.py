@@ -24,6 +24,8 @@ from pathlib import Path
 
 import httpx
 
+from orchestration_kit.local_llm import stop_process
+
 HOST = "127.0.0.1"  # tests talk to this machine only
 
 
@@ -60,13 +62,8 @@ class ServerProcess:
         raise RuntimeError(f"{self.command} did not become healthy:\n{output}")
 
     def __exit__(self, *exc: object) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop_process(self.process)
         self._log.close()
 
 
