@@ -27,10 +27,17 @@ calls within one run get their recorded answers in recording order. A call
 that is not recorded raises ``CassetteMiss``, naming the first field that
 differs from the nearest recorded call.
 
+**What is not recorded**: a call that failed because no answer came back at
+all (the server was down, the connection broke: ``ConnectionFailed``) is the
+network's state at that moment, not the model's answer; it raises and leaves
+no line, so the next run calls the model again. A slow answer (``Timeout``),
+an HTTP error or a refusal is the model's doing, and is recorded.
+
 **The file** is JSON Lines: a header ``{"format": "orchestration-kit-cassette",
-"version": 1, ...}``, then one call per line. Only messages and options are
+"version": 2, ...}``, then one call per line, with times in whole
+microseconds (see ``cassette_file.py``). Only messages and options are
 written, never headers; the backend's key and anything shaped like a key are
-replaced by ``[redacted]``.
+replaced by ``[redacted]`` in every string written (``orchestration_kit.redaction``).
 """
 
 from __future__ import annotations
@@ -42,16 +49,19 @@ import os
 from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable
 
-from .cassette_calls import CassetteError, CassetteMiss, Playback, Watch, scrub, secrets_of
+from .cassette_calls import CassetteMiss, Playback, Watch, secrets_of
+from .cassette_file import FORMAT, VERSION, CassetteError, file_version, microseconds, read_calls, write_calls
 from .context import current_context
 from .errors import BackendError, ConfigurationError
-from .models.base import Completion, as_messages
+from .models.base import Completion, as_messages, stream_from
+from .redaction import scrub
 
-FORMAT, VERSION = "orchestration-kit-cassette", 1
+__all__ = ["Cassette", "CassetteModel", "CassetteError", "CassetteMiss", "FORMAT", "VERSION", "MODES", "MODE_ENV",
+           "read_calls", "scrub", "first_difference"]
 MODES = ("replay", "record", "replay_or_live", "live")
 MODE_ENV = "ORCHESTRATION_KIT_CASSETTE_MODE"
 MATCHED = ("backend", "model", "stream", "messages", "options")  # what a replayed call must agree on
-_END = object()  # marks the end of a stream's queue of pieces
+_ABSENT = object()  # an option one call gave and the other did not
 
 
 class Cassette:
@@ -66,13 +76,13 @@ class Cassette:
         self._by_request: dict[str, list[dict[str, Any]]] = {}  # the recorded calls of each request, in order
         self._played: dict[str, int] = {}  # replays per request made outside a run (inside one: per run)
         if mode == "record" or (mode == "replay_or_live" and not self.path.exists()):  # a fresh file, header first
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            header = {"format": FORMAT, "version": VERSION, "about": "one model call per line: orchestration_kit/cassette.py"}
-            self.path.write_text(json.dumps(header) + "\n", encoding="utf-8")
+            write_calls(self.path, [])
         elif mode != "live":
             for call in read_calls(self.path):
                 self._keep(call)
-        self._started = max((call.get("call", 0) for call in self.calls), default=0)
+            if mode == "replay_or_live" and file_version(self.path) != VERSION:  # new calls will be appended:
+                write_calls(self.path, self.calls)  # first bring the older file to the current format
+        self._started = max((call["call"] for call in self.calls), default=0)
 
     @property
     def clock(self) -> str:
@@ -103,8 +113,9 @@ class Cassette:
         raise self._miss(request, len(same), times)
 
     def add(self, call: dict[str, Any], secrets: list[str]) -> None:
-        """Append a finished call to the file, secrets removed, and keep it for replays."""
-        line = scrub(json.dumps(call, ensure_ascii=False), secrets)
+        """Append a finished call to the file, secrets removed from every string, and keep it for replays."""
+        call = scrub(call, secrets)
+        line = json.dumps(call, ensure_ascii=False)  # made whole before the file is touched: no half-written line
         with self.path.open("a", encoding="utf-8") as handle:
             handle.write(line + "\n")
         self._keep(json.loads(line))
@@ -177,7 +188,7 @@ class CassetteModel:
 
             await self._live(request, read, chunks)
 
-        return _pieces(produce)
+        return stream_from(produce)
 
     async def _live(self, request: dict[str, Any], call: Callable[[], Awaitable[Any]],
                     chunks: list[list[Any]] | None = None) -> Any:
@@ -188,8 +199,9 @@ class CassetteModel:
         try:
             with watch.active():
                 result = await call()
-        except (BackendError, asyncio.CancelledError) as outcome:  # the model's doing: recorded. Bad settings are not.
-            self._write(number, request, started, watch, chunks, outcome)
+        except (BackendError, asyncio.CancelledError) as outcome:  # the model's doing: recorded. Bad settings are not,
+            if not _no_answer(outcome):  # nor a server that was down or a connection that broke
+                self._write(number, request, started, watch, chunks, outcome)
             raise
         self._write(number, request, started, watch, chunks, result)
         return result
@@ -210,47 +222,21 @@ class CassetteModel:
         elif isinstance(outcome, asyncio.CancelledError):
             call["outcome"] = "cancelled"
         if chunks is not None:
-            call["chunks"] = [[round(when - started, 3), piece] for when, piece in chunks]
-        call["duration"] = round(_now() - started, 3)
+            call["chunks"] = [[microseconds(when - started), piece] for when, piece in chunks]
+        call["duration_us"] = microseconds(_now() - started)
         call["spans"] = watch.spans(started)
         self.cassette.add(call, secrets_of(self.inner))
 
     def _request(self, messages: Any, options: dict[str, Any], *, stream: bool) -> dict[str, Any]:
-        """The fields a call is matched on (MATCHED), as JSON would give them back."""
+        """The fields a call is matched on (MATCHED), as JSON would give them back, secrets removed as when written."""
+        if callable(getattr(self.inner, "split_options", None)):
+            self.inner.split_options(options)  # an option the backend does not take is refused here too, in replay
         request = {"backend": self.backend, "model": self.model, "stream": stream,
                    "messages": as_messages(messages), "options": options}
-        return json.loads(json.dumps(request, default=str))
+        return scrub(json.loads(json.dumps(request, default=str)), secrets_of(self.inner))
 
     def __repr__(self) -> str:
         return f"CassetteModel({self.inner!r}, cassette={self.cassette.path.name!r}, mode={self.cassette.mode!r})"
-
-
-# -- the file --------------------------------------------------------------------------------
-
-
-def read_calls(path: Path) -> list[dict[str, Any]]:
-    """The calls of a cassette file, in the order they started; a clear error for a bad file."""
-    if not path.exists():
-        raise CassetteError(f"no cassette at {path}; record one first: Cassette(path, mode='record')")
-    lines = path.read_text(encoding="utf-8").splitlines()
-    try:
-        header = json.loads(lines[0]) if lines else {}
-    except ValueError:
-        header = {}
-    if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise CassetteError(f"{path.name} is not a cassette: its first line must be the header "
-                            f'{{"format": "{FORMAT}", "version": {VERSION}}}')
-    if header.get("version") != VERSION:
-        raise CassetteError(f"{path.name} is a version {header.get('version')} cassette, and this kit reads version "
-                            f"{VERSION}. Re-record it: make cassettes (or open it with mode='record').")
-    calls = []
-    for number, line in enumerate(lines[1:], 2):
-        if line.strip():
-            try:
-                calls.append(json.loads(line))
-            except ValueError as error:
-                raise CassetteError(f"{path.name}, line {number}: not valid JSON ({error}); re-record it") from None
-    return sorted(calls, key=lambda call: call.get("call", 0))
 
 
 # -- explaining a miss -------------------------------------------------------------------------
@@ -270,7 +256,7 @@ def first_difference(recorded: dict[str, Any], request: dict[str, Any]) -> tuple
         return "messages", f"recorded {len(old)} messages, now {len(new)}"
     before, after = recorded.get("options") or {}, request["options"]
     for name in sorted(set(before) | set(after)):
-        if before.get(name, _END) != after.get(name, _END):
+        if before.get(name, _ABSENT) != after.get(name, _ABSENT):
             shown = [repr(options[name]) if name in options else "not given" for options in (before, after)]
             return f"options.{name}", f"recorded {shown[0]}, now {shown[1]}"
     return "count", "the same call"
@@ -298,24 +284,13 @@ def _likeness(call: dict[str, Any], request: dict[str, Any]) -> tuple[int, float
 # -- small helpers ------------------------------------------------------------------------------
 
 
-async def _pieces(produce: Callable[[Callable[[str], None]], Awaitable[None]]) -> AsyncIterator[str]:
-    """Run ``produce(emit)`` as a task and yield what it emits; when the reader stops, the task stops too."""
-    queue: asyncio.Queue[Any] = asyncio.Queue()
+def _no_answer(outcome: BaseException) -> bool:
+    """True for a failure in which no answer came back at all: not recorded (see the module docs)."""
+    if not isinstance(outcome, BackendError):
+        return False
+    from .models.http import ConnectionFailed  # imported here: it needs httpx, which simulated-only sessions skip
 
-    async def producer() -> None:
-        try:
-            await produce(queue.put_nowait)
-        finally:
-            queue.put_nowait(_END)
-
-    task = asyncio.ensure_future(producer())
-    try:
-        while (piece := await queue.get()) is not _END:
-            yield piece
-        await task  # raises the producer's error, if it failed
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+    return isinstance(outcome, ConnectionFailed)
 
 
 def _key(call: dict[str, Any]) -> str:

@@ -2,33 +2,26 @@
 
 ``Playback`` re-enacts one recorded call on the run's clock: the same spans at
 the same moments, the same streamed pieces, the same answer or error.
-``Watch`` notes which spans one live call opens, so they can be written down;
-``scrub`` keeps keys out of everything written.
+``Watch`` notes which spans one live call opens, so they can be written down.
+Times inside a call are whole microseconds since it started (see ``cassette_file.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import re
 from contextlib import contextmanager
 from dataclasses import fields
 from typing import Any, Callable, Iterator
 
+from .cassette_file import CassetteError, microseconds
 from .context import Context, _current_context, current_context
-from .errors import BackendError, OrchestrationError, RateLimited, Timeout
+from .errors import BackendError, RateLimited, Timeout
 from .models.base import Completion, Usage
 from .trace import Span
 
 CANCELLED_WAIT = 3600.0  # seconds a call that was cancelled when recorded waits, on replay, to be cancelled again
-# Anything shaped like an API key or a bearer token is never written, whatever field it hides in.
-_KEY_SHAPES = re.compile(r"\b(?:sk-ant-|sk-)[A-Za-z0-9_-]{16,}|\bAKIA[0-9A-Z]{16}\b|(?i:bearer)\s+[A-Za-z0-9._~+/=-]{8,}")
 _SPAN_DEFAULTS = {f.name: f.default for f in fields(Span)}
 _SPAN_FIELDS = ("pattern", "model", "attempt", "tokens_in", "tokens_out", "cost", "status", "error", "detail")
-
-
-class CassetteError(OrchestrationError):
-    """A cassette file that cannot be used: missing, not a cassette, or an older format."""
 
 
 class CassetteMiss(CassetteError):
@@ -48,7 +41,7 @@ class Playback:
     def __init__(self, call: dict[str, Any], emit: Callable[[str], None] | None = None) -> None:
         self.call, self.emit = call, emit
         self.chunks = list(call.get("chunks") or [])
-        self.at = 0.0  # how far into the call the replay has got, in seconds
+        self.at = 0  # how far into the call the replay has got, in microseconds
 
     async def run(self) -> Any:
         ctx = current_context()
@@ -56,7 +49,7 @@ class Playback:
         for index, span in enumerate(spans):
             if span.get("parent") is None:
                 await self._span(ctx, spans, index)
-        await self._until(self.call.get("duration", 0.0))
+        await self._until(self.call["duration_us"])
         if self.call.get("outcome") == "cancelled":
             await self._wait_to_be_cancelled()
         if self.call.get("outcome") == "error":
@@ -70,20 +63,20 @@ class Playback:
     async def _span(self, ctx: Context, spans: list[dict[str, Any]], index: int) -> None:
         """Open a recorded span at its moment, replay its children, close it at its moment."""
         span = spans[index]
-        await self._until(span["start"])
+        await self._until(span["start_us"])
         async with ctx.span(span["name"], kind=span["kind"], pattern=span.get("pattern", ""),
                             model=span.get("model", ""), attempt=span.get("attempt", 1)) as recorder:
             for child, fields_ in enumerate(spans):
                 if fields_.get("parent") == index:
                     await self._span(ctx, spans, child)
-            await self._until(span["end"])
+            await self._until(span["end_us"])
             for name in ("tokens_in", "tokens_out", "cost", "status", "error", "detail"):
                 setattr(recorder, name, span.get(name, _SPAN_DEFAULTS[name]))
             if span.get("status") == "cancelled":
                 await self._wait_to_be_cancelled()
 
-    async def _until(self, moment: float) -> None:
-        """Move on to ``moment`` (seconds into the call), handing out the pieces that arrived before it."""
+    async def _until(self, moment: int) -> None:
+        """Move on to ``moment`` (microseconds into the call), handing out the pieces that arrived before it."""
         while self.chunks and self.chunks[0][0] <= moment:
             when, piece = self.chunks.pop(0)
             await self._sleep_until(when)
@@ -91,15 +84,15 @@ class Playback:
                 self.emit(piece)
         await self._sleep_until(moment)
 
-    async def _sleep_until(self, moment: float) -> None:
-        if moment > self.at:
-            await asyncio.sleep(round(moment - self.at, 3))
+    async def _sleep_until(self, moment: int) -> None:
+        if moment > self.at:  # whole microseconds: the waits add up to exactly the recorded times
+            await asyncio.sleep((moment - self.at) / 1_000_000)
             self.at = moment
 
     async def _wait_to_be_cancelled(self) -> None:
         """The recorded call was cancelled here (a timeout, a reader that stopped): wait for the replay to do the same."""
         await asyncio.sleep(CANCELLED_WAIT)
-        raise CassetteMiss(f"this call to {self.call['model']} was cancelled {self.call.get('duration')} s in when it "
+        raise CassetteMiss(f"this call to {self.call['model']} was cancelled {self.call['duration_us'] / 1e6:g} s in when it "
                            "was recorded, but the replay did not cancel it: the flow has changed; re-record the "
                            "cassette.", field="outcome")
 
@@ -145,7 +138,7 @@ class Watch:
             _current_context.reset(token)
 
     def spans(self, started: float) -> list[dict[str, Any]]:
-        """This call's spans, times relative to its start (ms), parents as positions in the list, defaults left out."""
+        """This call's spans, times in microseconds since it started, parents as positions in the list, defaults left out."""
         if self._ctx is None:
             return []
         mine = sorted((s for s in self._ctx.trace.spans if s.id in self.ids), key=lambda s: s.id)
@@ -153,7 +146,7 @@ class Watch:
         out = []
         for span in mine:
             fields_ = {"parent": position.get(span.parent), "name": span.name, "kind": span.kind,
-                       "start": round(span.start - started, 3), "end": round(span.end - started, 3)}
+                       "start_us": microseconds(span.start - started), "end_us": microseconds(span.end - started)}
             fields_.update({name: getattr(span, name) for name in _SPAN_FIELDS
                             if getattr(span, name) != _SPAN_DEFAULTS[name]})
             out.append(fields_)
@@ -164,11 +157,4 @@ def secrets_of(model: Any) -> list[str]:
     """The API key a backend would send (explicit, or from its environment variable), to keep it out of the file."""
     key = getattr(model, "_key", None)  # HTTPModel._key(): read at call time, never stored in plain sight
     value = key() if callable(key) else None
-    return [value, json.dumps(value)[1:-1]] if value else []
-
-
-def scrub(text: str, secrets: list[str]) -> str:
-    """``text`` with every secret, and anything shaped like a key or bearer token, replaced by ``[redacted]``."""
-    for secret in secrets:
-        text = text.replace(secret, "[redacted]")
-    return _KEY_SHAPES.sub("[redacted]", text)
+    return [value] if value else []

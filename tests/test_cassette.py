@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from orchestration_kit import Ask, BackendError, Parallel, RetryPolicy, Sequential, SimulatedModel, run
-from orchestration_kit.cassette import FORMAT, MODE_ENV, Cassette, CassetteError, CassetteMiss, scrub
+from orchestration_kit.cassette import FORMAT, MODE_ENV, VERSION, Cassette, CassetteError, CassetteMiss, scrub
 from orchestration_kit.models.openai_compatible import OpenAICompatible
 from orchestration_kit.models.server import ModelServer
 
@@ -122,15 +122,28 @@ def test_a_replay_gives_the_recorded_answers_and_trace_shape(recorded):
         assert shape(replayed[flow]) == shape(live[flow])
 
 
+def ns(seconds: float) -> int:
+    """A time in whole nanoseconds, as the virtual clock counts it: sums and comparisons of integers are exact."""
+    return round(seconds * 1_000_000_000)
+
+
+def recorded_model_durations_us(path: Path) -> list[int]:
+    """The duration of every recorded model call, in the cassette's own unit (whole microseconds)."""
+    return sorted(span["end_us"] - span["start_us"] for call in Cassette(path).calls
+                  for span in call["spans"] if span["kind"] == "model")
+
+
 def test_replayed_calls_take_exactly_their_recorded_time_in_virtual_time(recorded):
     path, live = recorded
     replayed = replay_all(path)
-    for flow in live:
-        recorded_durations = [round(s.duration, 3) for s in live[flow].trace.model_calls]
-        assert [s.duration for s in replayed[flow].trace.model_calls] == pytest.approx(recorded_durations, abs=2e-3)
+    durations = lambda results: sorted(s.duration for r in results.values() for s in r.trace.model_calls)  # noqa: E731
+    # exactly what the file says, to the nanosecond:
+    assert [ns(d) for d in durations(replayed)] == [us * 1000 for us in recorded_model_durations_us(path)]
+    # and the file keeps each live duration to its resolution, the microsecond (start and end are rounded apart):
+    assert all(abs(round(live_d * 1e6) - us) <= 1 for live_d, us in zip(durations(live), recorded_model_durations_us(path)))
     sequence = replayed["sequence"].trace
     draft, refine = sequence.model_calls
-    assert draft.end <= refine.start and sequence.latency >= draft.duration + refine.duration
+    assert ns(draft.end) <= ns(refine.start) and ns(sequence.latency) >= ns(draft.duration) + ns(refine.duration)
 
 
 def test_streamed_pieces_arrive_at_their_recorded_moments(recorded):
@@ -138,13 +151,13 @@ def test_streamed_pieces_arrive_at_their_recorded_moments(recorded):
     streamed, = [call for call in Cassette(path).calls if call["stream"]]
     replayed = replay_all(path)["stream"].output
     assert len(replayed) > 3 and [piece for _, piece in replayed] == [piece for _, piece in live["stream"].output]
-    assert replayed == [(when, piece) for when, piece in streamed["chunks"]]  # exactly, in virtual time
+    assert [(ns(when), piece) for when, piece in replayed] == [(us * 1000, piece) for us, piece in streamed["chunks"]]
 
 
 def test_the_cassette_is_readable_json_lines_with_a_versioned_header(recorded):
     path, _ = recorded
     header, *calls = [json.loads(line) for line in path.read_text().splitlines()]
-    assert header["format"] == FORMAT and header["version"] == 1
+    assert header["format"] == FORMAT and header["version"] == VERSION == 2
     assert [call["call"] for call in calls] and all(call["model"] == MODEL for call in calls)
     first = next(call for call in calls if not call["stream"])
     assert first["messages"] == [{"role": "user", "content": "Draft a reply about a late parcel"}]
@@ -313,14 +326,15 @@ def test_the_environment_variable_overrides_the_mode(tmp_path, monkeypatch):
 def test_an_older_cassette_format_is_refused_with_the_fix(tmp_path):
     path = tmp_path / "old.jsonl"
     path.write_text(json.dumps({"format": FORMAT, "version": 0}) + "\n")
-    with pytest.raises(CassetteError, match=r"version 0 cassette.*reads version 1.*Re-record it: make cassettes"):
+    with pytest.raises(CassetteError, match=r"old.jsonl:1: a version 0 cassette; this kit reads versions 1, 2\. "
+                                            r"Re-record it: make cassettes"):
         Cassette(path)
 
 
 @pytest.mark.parametrize("content, fragment", [
-    ('{"interactions": []}\n', "is not a cassette"),
-    ("", "is not a cassette"),
-    (json.dumps({"format": FORMAT, "version": 1}) + "\n{not json\n", "line 2: not valid JSON"),
+    ('{"interactions": []}\n', "bad.jsonl:1: not a cassette"),
+    ("", "bad.jsonl:1: not a cassette"),
+    (json.dumps({"format": FORMAT, "version": 1}) + "\n{not json\n", "bad.jsonl:2: not valid JSON"),
 ])
 def test_a_file_that_is_not_a_cassette_is_refused(tmp_path, content, fragment):
     path = tmp_path / "bad.jsonl"

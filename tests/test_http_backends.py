@@ -84,7 +84,8 @@ def test_an_error_names_the_status_the_providers_message_and_the_fix():
 
 
 def test_secrets_are_redacted_from_text_headers_and_urls():
-    assert redact("Incorrect API key provided: sk-123", "sk-123") == "Incorrect API key provided: [redacted]"
+    assert redact("Incorrect API key provided: my-long-key-0123", "my-long-key-0123") == (
+        "Incorrect API key provided: [redacted]")
     assert redacted_headers({"Authorization": "Bearer sk-1", "x-api-key": "sk-2", "accept": "*/*"}) == {
         "Authorization": "***", "x-api-key": "***", "accept": "*/*"}
     assert safe_url("https://user:pw@example.com/v1?key=sk-3") == "https://example.com/v1"
@@ -110,7 +111,7 @@ def test_bad_settings_are_refused_when_the_backend_is_built(settings, fragment):
 
 def test_the_anthropic_request_carries_the_system_prompt_apart_and_a_max_tokens():
     body = AnthropicMessages("claude")._body(
-        [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}], None, None, True, {"skill": "x"})
+        [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}], {}, True, {"skill": "x"})
     assert body == {"model": "claude", "max_tokens": 1024, "messages": [{"role": "user", "content": "Hi"}],
                     "system": "Be brief.", "stream": True}
 

@@ -109,7 +109,7 @@ def _stream_timing(stream_timing: Any) -> Iterator[Case]:
         if not keys_ok:
             continue
         text = "".join(piece for _, piece in call["chunks"])
-        first, end = call["chunks"][0][0], call["duration"]  # the stream ends just after its last piece
+        first, end = call["chunks"][0][0] / 1e6, call["duration_us"] / 1e6  # recorded in microseconds
         retried = " (after a 429 and a wait)" if any(s.get("status") == "rate_limited" for s in call["spans"]) else ""
         yield Case(f"stream {number + 1}: the whole text", answer["text"] == text,
                    f"got {str(answer['text'])[:50]!r}...; join every piece the stream yields")

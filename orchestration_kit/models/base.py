@@ -10,13 +10,15 @@ without extra code.
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Protocol, Union, runtime_checkable
+from typing import Any, AsyncIterator, Awaitable, Callable, Protocol, Union, runtime_checkable
 
 from ..context import SpanRecorder, current_context
 from ..errors import ConfigurationError
 
+_END = object()  # marks the end of a stream's queue of pieces
 Message = dict[str, str]  # {"role": "user" | "system" | "assistant", "content": "..."}
 Prompt = Union[str, list[Message]]
 
@@ -100,3 +102,35 @@ def record_completion(span: SpanRecorder | None, completion: Completion) -> None
         span.tokens_in = completion.usage.input_tokens
         span.tokens_out = completion.usage.output_tokens
         span.cost = completion.cost
+
+
+async def stream_from(produce: Callable[[Callable[[str], None]], Awaitable[None]]) -> AsyncIterator[str]:
+    """Run ``produce(emit)`` as a task of its own and yield each piece it emits, as it emits it.
+
+    Every streaming model (a real download, a cassette's replay) works this way:
+    the producer opens and closes its model span in one place whatever the
+    reader does, and when the reader stops early, or fails, the producer is
+    cancelled, so no download outlives its reader::
+
+        >>> async def produce(emit):
+        ...     for word in ("Hello ", "there"):
+        ...         emit(word)
+        >>> [piece async for piece in stream_from(produce)]
+        ['Hello ', 'there']
+    """
+    queue: asyncio.Queue[Any] = asyncio.Queue()
+
+    async def producer() -> None:
+        try:
+            await produce(queue.put_nowait)
+        finally:
+            queue.put_nowait(_END)
+
+    task = asyncio.ensure_future(producer())
+    try:
+        while (piece := await queue.get()) is not _END:
+            yield piece
+        await task  # raises the producer's error, if it failed
+    finally:
+        task.cancel()  # the reader stopped early, or failed: stop producing too
+        await asyncio.gather(task, return_exceptions=True)

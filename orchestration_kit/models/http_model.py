@@ -31,19 +31,21 @@ import httpx
 from ..clock import require_wall_clock
 from ..context import current_context
 from ..errors import BackendError, ConfigurationError, RateLimited, Timeout
+from ..redaction import Secret, excerpt, redact
 from ..resilience import RetryPolicy
 from .base import (Completion, Message, Pricing, Prompt, Usage, as_messages, estimate_tokens, model_span,
-                   record_completion)
-from .http import (Secret, is_retryable, jittered, provider_message, redact, redacted_headers, safe_url, sse_events,
+                   record_completion, stream_from)
+from .http import (check_base_url, is_retryable, jittered, provider_message, redacted_headers, safe_url, sse_events,
                    status_error, transport_error)
+from .options import split_options
 from .pool import PoolPerLoop, tls_context
+from .replies import MalformedReply, json_object
 
 logger = logging.getLogger("orchestration_kit.http")
 T = TypeVar("T")
 
 #: Four attempts, waiting about 0.5, 1 and 2 s between them (±25 %).
 DEFAULT_RETRY = RetryPolicy(attempts=4, initial_delay=0.5, factor=2.0, max_delay=8.0, jitter=0.25)
-_END = object()  # marks the end of a stream's queue of text pieces
 
 
 @dataclass
@@ -67,6 +69,9 @@ class HTTPModel:
     - ``retry``: a ``RetryPolicy``; ``max_retry_wait``: the longest ``Retry-After`` obeyed;
     - ``max_connections``: the connection pool's size; ``extra_body``: fields sent every time.
 
+    A call takes the options its API documents (``options``, e.g. ``seed=`` or
+    ``stop=``), sent as they are; anything else is refused with the list (see ``options.py``).
+
     The backend already retries transient failures. A flow-level retry around
     it (``Resilient``, ``Parallel(retry=...)``) multiplies the attempts: give the
     backend ``retry=RetryPolicy(attempts=1)`` to leave retrying to the flow.
@@ -74,6 +79,8 @@ class HTTPModel:
 
     path = ""  # the endpoint, after base_url
     key_env = ""  # the environment variable that holds the API key by default
+    options: tuple[str, ...] = ()  # the request options a call may give (the API's own names)
+    renamed: dict[str, str] = {}  # other APIs' names for them, e.g. {"stop": "stop_sequences"}: a hint, not a translation
 
     def __init__(self, model: str, *, base_url: str, api_key: str | None = None, api_key_env: str | None = None,
                  name: str | None = None, pricing: Pricing | None = None, timeout: float = 60.0,
@@ -83,9 +90,7 @@ class HTTPModel:
         where = f"{type(self).__name__}({model!r})"
         if not isinstance(model, str) or not model:
             raise ConfigurationError(f"{type(self).__name__}: model must be the model's id, e.g. 'gpt-4o-mini'")
-        if urlsplit(base_url).scheme not in ("http", "https"):
-            raise ConfigurationError(f"{where}: base_url must start with http:// or https://, "
-                                     f"got {safe_url(base_url)!r}")
+        check_base_url(base_url, where)
         for label, value in (("timeout", timeout), ("connect_timeout", connect_timeout), ("deadline", deadline)):
             if value is not None and not value > 0:
                 raise ConfigurationError(f"{where}: {label} must be a positive number of seconds, got {value!r}")
@@ -100,17 +105,17 @@ class HTTPModel:
         self.extra_body = dict(extra_body or {})
         self._pools = PoolPerLoop(self._new_connection, max_connections)
 
-    async def complete(self, messages: Prompt, *, max_tokens: int | None = None, temperature: float | None = None,
-                       **hints: Any) -> Completion:
-        """Send ``messages``; return the answer with its usage and cost.
+    async def complete(self, messages: Prompt, **options: Any) -> Completion:
+        """Send ``messages`` with ``options`` (e.g. ``max_tokens=50, seed=1``); return the answer with its usage and cost.
 
-        ``hints`` such as ``skill="classify"`` steer simulated models; a real
+        ``skill="classify"`` and its arguments steer simulated models; a real
         model reads the prompt instead, so they are not sent (unless a backend
         says otherwise, as ``OpenAICompatible(send_skills=True)`` does for the kit's server).
         """
+        sent, hints = self.split_options(options)
         require_wall_clock()
         messages = as_messages(messages)
-        body = self._full_body(messages, max_tokens, temperature, False, hints)
+        body = self._full_body(messages, sent, False, hints)
         started = time.perf_counter()
         async with model_span(self.name) as span:
             text, usage, finish = await within(self.deadline, self._with_retries(lambda c: self._ask(c, body)), self.name)
@@ -119,28 +124,27 @@ class HTTPModel:
             record_completion(span, completion)
             return completion
 
-    async def stream(self, messages: Prompt, *, max_tokens: int | None = None, temperature: float | None = None,
-                     **hints: Any) -> AsyncIterator[str]:
-        """Yield the answer's text piece by piece, as the server sends it.
+    def stream(self, messages: Prompt, **options: Any) -> AsyncIterator[str]:
+        """Yield the answer's text piece by piece, as the server sends it (options as for ``complete``).
 
         >>> async for piece in model.stream("Tell me a story"):
         ...     print(piece, end="")
 
-        The download runs as its own task, so its model span opens and closes
-        in one place whatever the reader does; stop reading and it is cancelled.
+        The download runs as its own task (see ``stream_from``), so its model span
+        opens and closes in one place whatever the reader does; stop reading and it is cancelled.
         """
+        sent, hints = self.split_options(options)
         require_wall_clock()
         messages = as_messages(messages)
-        body = self._full_body(messages, max_tokens, temperature, True, hints)
-        pieces: asyncio.Queue[Any] = asyncio.Queue()
-        download = asyncio.ensure_future(self._download(messages, body, pieces))
-        try:
-            while (piece := await pieces.get()) is not _END:
-                yield piece
-            await download  # raises the download's error, if it failed
-        finally:
-            download.cancel()  # the reader stopped early, or failed: stop downloading too
-            await asyncio.gather(download, return_exceptions=True)
+        body = self._full_body(messages, sent, True, hints)
+        return stream_from(lambda emit: self._download(messages, body, emit))
+
+    def split_options(self, options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The options this API takes, to send; and the simulated-skill hints, to leave at home.
+
+        Anything else is a ConfigurationError naming the option and the allowed ones.
+        """
+        return split_options(type(self).__name__, self.model, options, self.options, self.renamed)
 
     def complete_sync(self, messages: Prompt, **options: Any) -> Completion:
         """The blocking form of ``complete()``, for scripts and notebook cells: ``model.complete_sync("Hi").text``."""
@@ -163,9 +167,9 @@ class HTTPModel:
                     response = await client.get(url, headers=self._headers(self._key()))
                 if response.status_code == 200:
                     return
-                last = f"HTTP {response.status_code}: {redact(provider_message(response)[0], self._key())}"
+                last = f"HTTP {response.status_code}: {provider_message(response, self._key())[0]}"
             except httpx.HTTPError as error:
-                last = f"{type(error).__name__}: {redact(str(error), self._key())}"
+                last = f"{type(error).__name__}: {redact(str(error), [self._key()])[:300]}"
             if loop.time() + pause > give_up_at:
                 raise Timeout(f"{self.name}: {safe_url(url)} not ready after {timeout:g} s (last answer: {last}). "
                               "Fix: start the server, or give a large model a longer timeout.", model=self.name)
@@ -192,6 +196,8 @@ class HTTPModel:
             if wait is None:
                 if attempt > 1:
                     error.args = (f"{error} (gave up after {attempt} attempts: {reason})",)
+                elif is_retryable(error):  # it could have been retried: say why it was not
+                    error.args = (f"{error} (not retried: {reason})",)
                 raise error  # raised outside the `except`, so no httpx exception is chained to it
             logger.warning("%s: attempt %d failed (%s); retrying in %.2f s", self.name, attempt, error, wait)
             await asyncio.sleep(wait)
@@ -223,12 +229,9 @@ class HTTPModel:
         if response.status_code >= 400:
             raise self._status_error(response)
         try:
-            return self._read_answer(response.json())
-        except (ValueError, KeyError, IndexError, TypeError) as error:
-            raise BackendError(f"{self.name}: unexpected answer from {safe_url(self.base_url)} "
-                               f"({type(error).__name__}: {str(error)[:80]}). "
-                               "Fix: does base_url point to this kind of API?",
-                               model=self.name, status=response.status_code) from None
+            return self._read_answer(json_object(response.text))
+        except MalformedReply as wrong:
+            raise self._malformed(f"unexpected answer ({wrong})", response.text, response.status_code) from None
 
     async def _read_stream(self, client: httpx.AsyncClient, body: dict[str, Any], state: StreamState,
                            emit: Callable[[str], None]) -> None:
@@ -240,27 +243,30 @@ class HTTPModel:
             async for event, data in sse_events(response.aiter_lines()):
                 try:
                     piece = self._read_event(event, data, state)
-                except (ValueError, KeyError, IndexError, TypeError):
-                    raise BackendError(f"{self.name}: malformed stream event {data[:60]!r}.", model=self.name) from None
+                except MalformedReply as wrong:
+                    raise self._malformed(f"malformed stream event ({wrong})", data, response.status_code) from None
                 if piece:
                     state.text.append(piece)
                     emit(piece)
         if not state.done:
-            raise BackendError(f"{self.name}: the stream ended before its end marker, so the answer may be cut "
-                               f"short ({len(state.text)} pieces received).", model=self.name)
+            raise BackendError(f"{self.name}: the stream from {self._url()} ended before its end marker, so the "
+                               f"answer may be cut short ({len(state.text)} pieces received).", model=self.name)
 
-    async def _download(self, messages: list[Message], body: dict[str, Any], pieces: asyncio.Queue[Any]) -> None:
-        """The streaming call, run as a task: text pieces go into ``pieces``, then the end mark."""
+    async def _download(self, messages: list[Message], body: dict[str, Any], emit: Callable[[str], None]) -> None:
+        """The streaming call, run as a task by ``stream_from``: text pieces go to ``emit``."""
         started, state = time.perf_counter(), StreamState()
-        try:
-            async with model_span(self.name) as span:
-                send = lambda client: self._read_stream(client, body, state, pieces.put_nowait)  # noqa: E731
-                await within(self.deadline, self._with_retries(send, delivered=state.text), self.name)
-                text, finish = "".join(state.text), state.finish_reason or "stop"
-                tokens = state.input_tokens, state.output_tokens
-                record_completion(span, self._completion(messages, text, *tokens, finish, started, span))
-        finally:
-            pieces.put_nowait(_END)
+        async with model_span(self.name) as span:
+            send = lambda client: self._read_stream(client, body, state, emit)  # noqa: E731
+            await within(self.deadline, self._with_retries(send, delivered=state.text), self.name)
+            text, finish = "".join(state.text), state.finish_reason or "stop"
+            tokens = state.input_tokens, state.output_tokens
+            record_completion(span, self._completion(messages, text, *tokens, finish, started, span))
+
+    def _malformed(self, what: str, received: str, status: int) -> BackendError:
+        """A reply the kit cannot read: name the model, the URL, what was wrong, and (secrets removed) what came."""
+        key = [self._key()]
+        return BackendError(f"{self.name}: {redact(what, key)} from {self._url()}: got {excerpt(received, key)}. "
+                            "Fix: does base_url point to this kind of API?", model=self.name, status=status)
 
     # -- helpers -------------------------------------------------------------------------------
     def _completion(self, messages: list[Message], text: str, tokens_in: int | None, tokens_out: int | None,
@@ -274,10 +280,14 @@ class HTTPModel:
         latency = round(time.perf_counter() - started, 6)
         return Completion(text, self.name, usage, self.pricing.cost(usage), latency, finish)
 
-    def _full_body(self, messages: list[Message], max_tokens: int | None, temperature: float | None, stream: bool,
+    def _full_body(self, messages: list[Message], options: dict[str, Any], stream: bool,
                    hints: dict[str, Any]) -> dict[str, Any]:
-        extra = {**self.extra_body, **hints.pop("extra_body", {})}
-        return {**self._body(messages, max_tokens, temperature, stream, hints), **extra}
+        extra = {**self.extra_body, **options.pop("extra_body", {})}
+        return {**self._body(messages, options, stream, hints), **extra}
+
+    def _url(self) -> str:
+        """The endpoint's URL, safe to show."""
+        return safe_url(self.base_url + self.path)
 
     def _request_headers(self) -> dict[str, str]:
         headers = self._headers(self._key())
@@ -291,7 +301,7 @@ class HTTPModel:
         return os.environ.get(self.api_key_env) or None if self.api_key_env else None
 
     def _status_error(self, response: httpx.Response) -> BackendError:
-        return status_error(response, model=self.name, url=safe_url(self.base_url + self.path),
+        return status_error(response, model=self.name, url=self._url(),
                             key_env=self.api_key_env, secret=self._key())
 
     def _new_connection(self) -> httpx.AsyncClient:
@@ -309,7 +319,7 @@ class HTTPModel:
     def _headers(self, key: str | None) -> dict[str, str]:
         raise NotImplementedError
 
-    def _body(self, messages: list[Message], max_tokens: int | None, temperature: float | None, stream: bool,
+    def _body(self, messages: list[Message], options: dict[str, Any], stream: bool,
               hints: dict[str, Any]) -> dict[str, Any]:
         raise NotImplementedError
 
