@@ -100,25 +100,20 @@ def upgrade(call: Any) -> Any:
     """A version 1 call (times in seconds) as version 2 (whole microseconds); anything odd is left for the check."""
     if not isinstance(call, dict):
         return call
-    call = dict(call)
-    if _is_number(call.get("duration")):
-        call["duration_us"] = microseconds(call.pop("duration"))
+    call = _in_microseconds(call, "duration")
     if isinstance(call.get("chunks"), list):
         call["chunks"] = [[microseconds(c[0]), c[1]] if isinstance(c, list) and len(c) == 2 and _is_number(c[0])
                           else c for c in call["chunks"]]
     if isinstance(call.get("spans"), list):
-        call["spans"] = [_upgrade_span(span) for span in call["spans"]]
+        call["spans"] = [_in_microseconds(span, "start", "end") if isinstance(span, dict) else span
+                         for span in call["spans"]]
     return call
 
 
-def _upgrade_span(span: Any) -> Any:
-    if not isinstance(span, dict):
-        return span
-    span = dict(span)
-    for name in ("start", "end"):
-        if _is_number(span.get(name)):
-            span[f"{name}_us"] = microseconds(span.pop(name))
-    return span
+def _in_microseconds(fields: dict[str, Any], *names: str) -> dict[str, Any]:
+    """``fields`` with each of ``names`` (seconds) renamed ``<name>_us`` (microseconds), in the same place."""
+    return {f"{key}_us" if key in names and _is_number(value) else key:
+            microseconds(value) if key in names and _is_number(value) else value for key, value in fields.items()}
 
 
 def _is_number(value: Any) -> bool:

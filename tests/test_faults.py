@@ -45,7 +45,7 @@ class LLMock:
         return OpenAICompatible(settings.pop("model", "gpt-4o-mini"), base_url=self.url + "/v1", retry=FAST, **settings)
 
     def anthropic(self, **settings) -> AnthropicMessages:
-        return AnthropicMessages("claude-3-5-haiku", base_url=self.url + "/anthropic", retry=FAST, **settings)
+        return AnthropicMessages("claude-haiku-4-5", base_url=self.url + "/anthropic", retry=FAST, **settings)
 
 
 # Named so as not to shadow the `llmock` fixtures of llmock's own pytest plugin (an in-process server):
