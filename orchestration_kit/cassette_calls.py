@@ -85,14 +85,15 @@ class Playback:
         await self._sleep_until(moment)
 
     async def _sleep_until(self, moment: int) -> None:
-        if moment > self.at:  # whole microseconds: the waits add up to exactly the recorded times
+        if moment > self.at:  # whole microseconds: on the virtual clock the waits add up to the recorded times
             await asyncio.sleep((moment - self.at) / 1_000_000)
             self.at = moment
 
     async def _wait_to_be_cancelled(self) -> None:
         """The recorded call was cancelled here (a timeout, a reader that stopped): wait for the replay to do the same."""
         await asyncio.sleep(CANCELLED_WAIT)
-        raise CassetteMiss(f"this call to {self.call['model']} was cancelled {self.call['duration_us'] / 1e6:g} s in when it "
+        when = self.call["duration_us"] / 1e6
+        raise CassetteMiss(f"this call to {self.call['model']} was cancelled {when:g} s in when it "
                            "was recorded, but the replay did not cancel it: the flow has changed; re-record the "
                            "cassette.", field="outcome")
 
@@ -138,7 +139,7 @@ class Watch:
             _current_context.reset(token)
 
     def spans(self, started: float) -> list[dict[str, Any]]:
-        """This call's spans, times in microseconds since it started, parents as positions in the list, defaults left out."""
+        """This call's spans: times in microseconds since it started, parents as list positions, defaults left out."""
         if self._ctx is None:
             return []
         mine = sorted((s for s in self._ctx.trace.spans if s.id in self.ids), key=lambda s: s.id)

@@ -30,7 +30,7 @@ FORMAT, VERSION = "orchestration-kit-cassette", 2
 READABLE = (1, 2)  # version 1 wrote times as seconds
 OUTCOMES = ("ok", "error", "cancelled")
 HEADER = {"format": FORMAT, "version": VERSION,
-          "about": "one model call per line; times in microseconds since the call started: orchestration_kit/cassette.py"}
+          "about": "one model call per line, times in microseconds since it started: orchestration_kit/cassette.py"}
 
 
 class CassetteError(OrchestrationError):

@@ -160,3 +160,15 @@ def test_the_guard_catches_a_hard_coded_model_id():
     hard_coded = 'OpenAICompatible("gpt-4o-mini", base_url="https://api.openai.com/v1")'
     assert VENDOR_IDS.search(hard_coded) and URL_LITERAL.search(hard_coded)
     assert not VENDOR_IDS.search('SimulatedModel("generalist-small")')
+
+
+# Model IDs the providers have retired or announced for retirement: a configured alias must not use one.
+RETIRED_IDS = re.compile(r"^(claude-(2|instant|3-(opus|sonnet|haiku)|3-5-(sonnet|haiku)|3-7-sonnet)[\w.-]*"
+                         r"|gpt-3\.5-turbo-(0301|0613|16k-0613)|gpt-4-(0314|32k[\w-]*))$")
+
+
+def test_no_alias_uses_a_retired_model_id():
+    ids = {alias: entry.id for alias, entry in config.load(environ=NO_ENV).entries.items()}
+    assert [alias for alias, model_id in ids.items() if RETIRED_IDS.match(model_id)] == []
+    assert ids["cloud-claude"] == "claude-haiku-4-5"
+    assert RETIRED_IDS.match("claude-3-5-haiku-latest")  # the ID this file used before

@@ -239,3 +239,14 @@ def test_wait_until_ready_gives_up_with_the_last_answer():
     model = OpenAICompatible(MODEL, base_url=f"http://127.0.0.1:{free_port()}/v1")
     with pytest.raises(Timeout, match="not ready after 0.3 s"):
         asyncio.run(model.wait_until_ready(timeout=0.3))
+
+
+def test_every_streaming_model_reads_its_pieces_through_one_pump(tmp_path):
+    from orchestration_kit.cassette import Cassette
+
+    real = OpenAICompatible(MODEL, base_url="http://127.0.0.1:9/v1")
+    taped = Cassette(tmp_path / "t.jsonl", mode="record").wrap(real)
+    streams = [real.stream("Hi"), taped.stream("Hi")]  # not started: nothing is sent
+    assert [stream.__qualname__ for stream in streams] == ["stream_from", "stream_from"]
+    for stream in streams:
+        asyncio.run(stream.aclose())

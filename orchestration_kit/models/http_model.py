@@ -7,7 +7,7 @@ only their wire format (four small methods). A call:
 2. sends the request over a pooled keep-alive connection (see ``pool.py``);
 3. on a transient failure waits (capped exponential back-off with jitter, at
    least the server's ``Retry-After``) and tries again, within ``retry`` attempts
-   and the overall ``deadline``; any other failure is raised at once;
+   and the overall ``deadline``; any other failure is raised at once (``attempts.py``);
 4. records a "model" span with tokens and cost, and inside it one "attempt"
    span per HTTP request, with its status and error: every retry is visible::
 
@@ -21,28 +21,25 @@ import asyncio
 import logging
 import os
 import time
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Awaitable, Callable, TypeVar
+from typing import Any, AsyncIterator, Callable
 from urllib.parse import urlsplit
 
 import httpx
 
 from ..clock import require_wall_clock
-from ..context import current_context
-from ..errors import BackendError, ConfigurationError, RateLimited, Timeout
+from ..errors import BackendError, ConfigurationError, Timeout
 from ..redaction import Secret, excerpt, redact
 from ..resilience import RetryPolicy
+from .attempts import attempt_span, status_word, with_retries, within  # noqa: F401 (the first two: re-exported)
 from .base import (Completion, Message, Pricing, Prompt, Usage, as_messages, estimate_tokens, model_span,
                    record_completion, stream_from)
-from .http import (check_base_url, is_retryable, jittered, provider_message, redacted_headers, safe_url, sse_events,
-                   status_error, transport_error)
+from .http import check_base_url, provider_message, redacted_headers, safe_url, sse_events, status_error
 from .options import split_options
 from .pool import PoolPerLoop, tls_context
 from .replies import MalformedReply, json_object
 
 logger = logging.getLogger("orchestration_kit.http")
-T = TypeVar("T")
 
 #: Four attempts, waiting about 0.5, 1 and 2 s between them (±25 %).
 DEFAULT_RETRY = RetryPolicy(attempts=4, initial_delay=0.5, factor=2.0, max_delay=8.0, jitter=0.25)
@@ -80,7 +77,7 @@ class HTTPModel:
     path = ""  # the endpoint, after base_url
     key_env = ""  # the environment variable that holds the API key by default
     options: tuple[str, ...] = ()  # the request options a call may give (the API's own names)
-    renamed: dict[str, str] = {}  # other APIs' names for them, e.g. {"stop": "stop_sequences"}: a hint, not a translation
+    renamed: dict[str, str] = {}  # other APIs' names for them, e.g. {"stop": "stop_sequences"}: named in the error
 
     def __init__(self, model: str, *, base_url: str, api_key: str | None = None, api_key_env: str | None = None,
                  name: str | None = None, pricing: Pricing | None = None, timeout: float = 60.0,
@@ -106,7 +103,7 @@ class HTTPModel:
         self._pools = PoolPerLoop(self._new_connection, max_connections)
 
     async def complete(self, messages: Prompt, **options: Any) -> Completion:
-        """Send ``messages`` with ``options`` (e.g. ``max_tokens=50, seed=1``); return the answer with its usage and cost.
+        """Send ``messages`` with ``options`` (e.g. ``max_tokens=50, seed=1``); return the answer, usage and cost.
 
         ``skill="classify"`` and its arguments steer simulated models; a real
         model reads the prompt instead, so they are not sent (unless a backend
@@ -118,7 +115,7 @@ class HTTPModel:
         body = self._full_body(messages, sent, False, hints)
         started = time.perf_counter()
         async with model_span(self.name) as span:
-            text, usage, finish = await within(self.deadline, self._with_retries(lambda c: self._ask(c, body)), self.name)
+            text, usage, finish = await within(self.deadline, with_retries(self, lambda c: self._ask(c, body)), self.name)
             tokens = (usage.input_tokens, usage.output_tokens) if usage else (None, None)
             completion = self._completion(messages, text, *tokens, finish, started, span)
             record_completion(span, completion)
@@ -176,52 +173,6 @@ class HTTPModel:
             await asyncio.sleep(pause)
             pause = min(pause * 2, 1.0)
 
-    # -- one call: attempts and retries ------------------------------------------------------
-    async def _with_retries(self, send: Callable[[httpx.AsyncClient], Awaitable[T]],
-                            delivered: list[str] | None = None) -> T:
-        """Run ``send`` until it succeeds or a failure is not worth retrying; one span per attempt."""
-        deadline_at = asyncio.get_running_loop().time() + self.deadline if self.deadline else None
-        for attempt in range(1, self.retry.attempts + 1):
-            async with attempt_span(self.name, attempt) as span:
-                try:
-                    async with (await self._pools.get()).connection() as client:
-                        return await send(client)
-                except (BackendError, httpx.HTTPError) as caught:
-                    error = caught if isinstance(caught, BackendError) else transport_error(
-                        caught, model=self.name, url=safe_url(self.base_url), secret=self._key())
-                wait, reason = self._next_wait(error, attempt, delivered, deadline_at)
-                if span is not None:
-                    span.status, span.error = status_word(error), f"{type(error).__name__}: {error}"
-                    span.detail = f"retrying in {wait:.2f} s" if wait is not None else f"not retried: {reason}"
-            if wait is None:
-                if attempt > 1:
-                    error.args = (f"{error} (gave up after {attempt} attempts: {reason})",)
-                elif is_retryable(error):  # it could have been retried: say why it was not
-                    error.args = (f"{error} (not retried: {reason})",)
-                raise error  # raised outside the `except`, so no httpx exception is chained to it
-            logger.warning("%s: attempt %d failed (%s); retrying in %.2f s", self.name, attempt, error, wait)
-            await asyncio.sleep(wait)
-        raise AssertionError("unreachable: the last attempt returns or raises")
-
-    def _next_wait(self, error: BackendError, attempt: int, delivered: list[str] | None,
-                   deadline_at: float | None) -> tuple[float | None, str]:
-        """Seconds to wait before the next attempt; or None, and why not to retry."""
-        if delivered:
-            return None, "part of the answer was already delivered"
-        if not is_retryable(error) or not isinstance(error, self.retry.retry_on):
-            return None, f"HTTP {error.status} is not a transient failure"
-        if attempt == self.retry.attempts:
-            return None, f"that was the last of {attempt} attempts"
-        wait = jittered(self.retry.delays()[attempt - 1], self.retry.jitter)
-        asked = error.retry_after  # the server's Retry-After (429, and often 503 or 529)
-        if asked is not None:
-            if asked > self.max_retry_wait:
-                return None, f"the server asks to wait {asked:g} s, more than max_retry_wait={self.max_retry_wait:g}"
-            wait = max(wait, asked)  # never come back sooner than the server asked
-        if deadline_at is not None and asyncio.get_running_loop().time() + wait > deadline_at:
-            return None, "the next attempt would pass the deadline"
-        return wait, ""
-
     # -- one request ---------------------------------------------------------------------------
     async def _ask(self, client: httpx.AsyncClient, body: dict[str, Any]) -> tuple[str, Usage | None, str]:
         """A plain request: the answer's text, usage and finish reason."""
@@ -257,7 +208,7 @@ class HTTPModel:
         started, state = time.perf_counter(), StreamState()
         async with model_span(self.name) as span:
             send = lambda client: self._read_stream(client, body, state, emit)  # noqa: E731
-            await within(self.deadline, self._with_retries(send, delivered=state.text), self.name)
+            await within(self.deadline, with_retries(self, send, delivered=state.text), self.name)
             text, finish = "".join(state.text), state.finish_reason or "stop"
             tokens = state.input_tokens, state.output_tokens
             record_completion(span, self._completion(messages, text, *tokens, finish, started, span))
@@ -328,34 +279,3 @@ class HTTPModel:
 
     def _read_event(self, event: str, data: str, state: StreamState) -> str:
         raise NotImplementedError
-
-
-@asynccontextmanager
-async def attempt_span(model: str, attempt: int) -> AsyncIterator[Any]:
-    """Record an "attempt" span (one HTTP request) if this call is part of a run."""
-    ctx = current_context()
-    if ctx is None:
-        yield None
-        return
-    async with ctx.span(f"attempt {attempt}", kind="attempt", model=model, attempt=attempt) as span:
-        yield span
-
-
-def status_word(error: BaseException) -> str:
-    """How a failed attempt shows in the trace's status column."""
-    if isinstance(error, RateLimited):
-        return "rate_limited"
-    return "timeout" if isinstance(error, TimeoutError) else "error"
-
-
-async def within(seconds: float | None, work: Awaitable[T], model: str) -> T:
-    """Await ``work`` under an overall deadline (None: no deadline)."""
-    if seconds is None:
-        return await work
-    try:
-        return await asyncio.wait_for(work, seconds)
-    except Timeout:
-        raise  # one attempt's timeout, already explained
-    except asyncio.TimeoutError:
-        raise Timeout(f"{model}: no complete answer within the {seconds:g} s deadline (retries included). "
-                      "Fix: raise deadline=, lower max_tokens, or add a fallback.", model=model) from None

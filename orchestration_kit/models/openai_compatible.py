@@ -76,7 +76,8 @@ class OpenAICompatible(HTTPModel):
             state.input_tokens, state.output_tokens = usage.input_tokens, usage.output_tokens
         if not field(chunk, "choices", kind=list, optional=True):
             return ""  # the usage chunk, or a keep-alive
-        state.finish_reason = field(chunk, "choices", 0, "finish_reason", kind=str, optional=True) or state.finish_reason
+        finish = field(chunk, "choices", 0, "finish_reason", kind=str, optional=True)
+        state.finish_reason = finish or state.finish_reason
         return field(chunk, "choices", 0, "delta", "content", kind=str, optional=True) or ""
 
 
