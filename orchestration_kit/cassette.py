@@ -22,7 +22,9 @@ mode: ``make cassettes`` re-records the lessons by running them that way.
 **Matching.** A call is answered by a recorded call with the same backend (its
 class, e.g. OpenAICompatible), model ID, kind of call (complete or stream),
 messages (every role and content) and options (max_tokens, temperature and any
-other keyword given). The base URL, API keys and time do not count. Identical
+other keyword given), with secrets removed as when written (so a prompt that
+held a key still finds its recording). The base URL, API keys and time do not
+count. An option the backend does not take is refused, in a replay too. Identical
 calls within one run get their recorded answers in recording order. A call
 that is not recorded raises ``CassetteMiss``, naming the first field that
 differs from the nearest recorded call.
