@@ -16,7 +16,7 @@ from dataclasses import fields
 from typing import Any, Callable, Iterator
 
 from .context import Context, _current_context, current_context
-from .errors import BackendError, OrchestrationError, RateLimited, Timeout
+from .errors import BackendError, RateLimited, Timeout, UsageError
 from .models.base import Completion, Usage
 from .trace import Span
 
@@ -27,7 +27,7 @@ _SPAN_DEFAULTS = {f.name: f.default for f in fields(Span)}
 _SPAN_FIELDS = ("pattern", "model", "attempt", "tokens_in", "tokens_out", "cost", "status", "error", "detail")
 
 
-class CassetteError(OrchestrationError):
+class CassetteError(UsageError):
     """A cassette file that cannot be used: missing, not a cassette, or an older format."""
 
 

@@ -8,12 +8,32 @@ and models are turned into steps for you::
         return text.upper()
 
     Sequential(stages=[shout, Ask(model, "Summarise: {input}")])   # ... and a model in a role
+
+What a plain ``def`` (a blocking function) means depends on the clock:
+
+- on the wall clock it runs on a worker thread, so blocking calls (a sync SDK,
+  ``time.sleep``, a file read) overlap instead of stopping the event loop. Inside
+  a ``Parallel`` the threads are the Parallel's own: as many as it runs branches
+  at once (its ``max_concurrency``), whatever the number of CPUs. Elsewhere they
+  come from the event loop's default pool. The thread sees the step's context,
+  so ``current_context()`` works and any span opened from it nests correctly.
+- on the virtual clock it runs inline and takes *no* virtual time: the clock
+  only moves while tasks wait on timers, so a ``time.sleep(1)`` blocks for one
+  real second and adds 0.0 s to the trace. Use ``await asyncio.sleep()`` in an
+  ``async def`` to model time that a simulated run should count.
+
+A thread cannot be interrupted: a blocking call still running when its step
+times out or its run is cancelled finishes on its own, and its result is dropped.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import inspect
-from typing import Any, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 from .context import Context
 from .errors import ConfigurationError
@@ -43,12 +63,17 @@ class Step:
 
 
 class FunctionStep(Step):
-    """A plain function as a step; its name is the function's name."""
+    """A plain function as a step; its name is the function's name.
+
+    A blocking (non-async) function runs on a worker thread on the wall clock,
+    and inline on the virtual clock (see the module docs).
+    """
 
     def __init__(self, fn: Callable[..., Any], name: str | None = None) -> None:
         self.fn = fn
         self.name = name or getattr(fn, "__name__", type(fn).__name__)
         self._wants_ctx = _takes_two_arguments(fn)
+        self.blocking = not _is_async(fn)
 
     async def __call__(self, input: Any, ctx: Context) -> Any:
         if ctx.in_span(self.name) or ctx.in_wrapper():  # the enclosing task or stage already records this time
@@ -57,7 +82,11 @@ class FunctionStep(Step):
             return await self._call(input, ctx)
 
     async def _call(self, input: Any, ctx: Context) -> Any:
-        result = self.fn(input, ctx) if self._wants_ctx else self.fn(input)
+        args = (input, ctx) if self._wants_ctx else (input,)
+        if self.blocking and not ctx.clock.is_virtual:
+            result = await in_worker_thread(self.fn, *args)
+        else:
+            result = self.fn(*args)
         if inspect.isawaitable(result):
             result = await result
         return result
@@ -123,6 +152,41 @@ def as_step(obj: Any, role: str = "step") -> Step:
         f"{role} must be a function, a model or a flow (Router, Parallel, ...), "
         f"but got {type(obj).__name__} {obj!r:.60}. Pass the function itself, without calling it."
     )
+
+
+# The threads lent to blocking functions by the Parallel they run in (None: the loop's default pool).
+_worker_threads: contextvars.ContextVar[ThreadPoolExecutor | None] = contextvars.ContextVar("worker_threads", default=None)
+
+
+@contextmanager
+def worker_threads(size: int) -> Iterator[None]:
+    """Let blocking functions started in this block use up to ``size`` threads of their own.
+
+    >>> with worker_threads(8):          # what Parallel does around its branches, on the wall clock
+    ...     await asyncio.gather(*branches)
+    """
+    pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="orchestration-kit-step")
+    token = _worker_threads.set(pool)
+    try:
+        yield
+    finally:
+        _worker_threads.reset(token)
+        pool.shutdown(wait=False, cancel_futures=True)  # a call still blocked after a timeout finishes on its own
+
+
+async def in_worker_thread(fn: Callable[..., Any], *args: Any) -> Any:
+    """Call a blocking ``fn(*args)`` on a worker thread and await its result.
+
+    The thread runs in a copy of this task's context (as ``asyncio.to_thread``
+    does), so the run's context and the open span are the caller's.
+    """
+    context = contextvars.copy_context()
+    return await asyncio.get_running_loop().run_in_executor(_worker_threads.get(), context.run, fn, *args)
+
+
+def _is_async(fn: Callable[..., Any]) -> bool:
+    """True for an ``async def`` function (or an object whose ``__call__`` is one)."""
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, "__call__", None))
 
 
 def _takes_two_arguments(fn: Callable[..., Any]) -> bool:
