@@ -12,11 +12,11 @@ and models are turned into steps for you::
 What a plain ``def`` (a blocking function) means depends on the clock:
 
 - on the wall clock it runs on a worker thread, so blocking calls (a sync SDK,
-  ``time.sleep``, a file read) overlap instead of stopping the event loop. Inside
-  a ``Parallel`` the threads are the Parallel's own: as many as it runs branches
-  at once (its ``max_concurrency``), whatever the number of CPUs. Elsewhere they
-  come from the event loop's default pool. The thread sees the step's context,
-  so ``current_context()`` works and any span opened from it nests correctly.
+  ``time.sleep``, a file read) overlap instead of stopping the event loop. How
+  many overlap is set by the flow, not by the number of CPUs: a ``Parallel`` runs
+  as many branches at once as its ``max_concurrency`` allows (all of them without
+  one), up to ``BLOCKING_THREADS`` in the whole process. The thread sees the
+  step's context, so ``current_context()`` works and spans nest correctly.
 - on the virtual clock it runs inline and takes *no* virtual time: the clock
   only moves while tasks wait on timers, so a ``time.sleep(1)`` blocks for one
   real second and adds 0.0 s to the trace. Use ``await asyncio.sleep()`` in an
@@ -31,9 +31,10 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import inspect
+import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from .context import Context
 from .errors import ConfigurationError
@@ -154,34 +155,37 @@ def as_step(obj: Any, role: str = "step") -> Step:
     )
 
 
-# The threads lent to blocking functions by the Parallel they run in (None: the loop's default pool).
-_worker_threads: contextvars.ContextVar[ThreadPoolExecutor | None] = contextvars.ContextVar("worker_threads", default=None)
-
-
-@contextmanager
-def worker_threads(size: int) -> Iterator[None]:
-    """Let blocking functions started in this block use up to ``size`` threads of their own.
-
-    >>> with worker_threads(8):          # what Parallel does around its branches, on the wall clock
-    ...     await asyncio.gather(*branches)
-    """
-    pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="orchestration-kit-step")
-    token = _worker_threads.set(pool)
-    try:
-        yield
-    finally:
-        _worker_threads.reset(token)
-        pool.shutdown(wait=False, cancel_futures=True)  # a call still blocked after a timeout finishes on its own
+BLOCKING_THREADS = 256  # the most blocking functions that run at once in this process (not tied to the CPU count)
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
 
 
 async def in_worker_thread(fn: Callable[..., Any], *args: Any) -> Any:
-    """Call a blocking ``fn(*args)`` on a worker thread and await its result.
+    """Call a blocking ``fn(*args)`` on one of the kit's worker threads and await its result.
 
     The thread runs in a copy of this task's context (as ``asyncio.to_thread``
-    does), so the run's context and the open span are the caller's.
+    does), so the run's context and the open span are the caller's. The threads
+    are kept between runs (starting one costs more than a quick call).
     """
     context = contextvars.copy_context()
-    return await asyncio.get_running_loop().run_in_executor(_worker_threads.get(), context.run, fn, *args)
+    return await asyncio.get_running_loop().run_in_executor(_worker_threads(), context.run, fn, *args)
+
+
+def _worker_threads() -> ThreadPoolExecutor:
+    """The kit's pool of worker threads, started on first use; a thread is added only when all are busy."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=BLOCKING_THREADS, thread_name_prefix="orchestration-kit-step")
+        return _pool
+
+
+def _forget_pool() -> None:
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()  # a forked process has none of its parent's threads
+
+
+os.register_at_fork(after_in_child=_forget_pool)
 
 
 def _is_async(fn: Callable[..., Any]) -> bool:

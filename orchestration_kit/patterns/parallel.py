@@ -25,8 +25,8 @@ a failure and no ``on_error`` hides it: a ``TypeError``/``AttributeError``/
 is raised, with a note naming the task.
 
 On the wall clock, plain (blocking) functions among the tasks run on worker
-threads, as many as run at once (``max_concurrency``, else up to
-``BLOCKING_THREADS``), so eight ``time.sleep(0.05)`` branches take 0.05 s, not 0.4 s.
+threads (see ``steps.py``), as many at once as ``max_concurrency`` allows, so
+eight ``time.sleep(0.05)`` branches take 0.05 s, not 0.4 s.
 
     >>> Parallel(tasks={"summary": Ask(m, "Summarise: {input}"), "sentiment": sentiment},
     ...          synthesizer=Ask(writer, "Write a report from: {input}"), timeout=5.0)
@@ -42,10 +42,9 @@ from typing import Any
 from ..context import Context
 from ..errors import ConfigurationError, TaskFailed, is_usage_error, note_where
 from ..resilience import RetryPolicy, call_with_retry, check_on_error, check_timeout
-from ..steps import Step, as_step, worker_threads
+from ..steps import Step, as_step
 
 ON_ERROR = ("skip", "default", "raise")
-BLOCKING_THREADS = 128  # without max_concurrency, at most this many blocking functions run at once
 _BRANCH_STATUS = {"skip": "skipped", "default": "default", "raise": "failed"}
 
 
@@ -149,15 +148,13 @@ class Parallel(Step):
     async def _run_branches(self, branches: list[tuple[str, Step, Any]], ctx: Context) -> list[BranchResult]:
         """Run each branch as a task of its own and wait for all; no branch outlives this call."""
         limit = asyncio.Semaphore(self.max_concurrency) if self.max_concurrency else None
-        threads = min(len(branches), self.max_concurrency or BLOCKING_THREADS)
-        with contextlib.nullcontext() if ctx.clock.is_virtual else worker_threads(threads):
-            tasks = [asyncio.ensure_future(self._branch(n, s, p, ctx, limit)) for n, s, p in branches]
-            try:
-                await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)  # a branch raises only for a mistake
-            finally:
-                for task in tasks:  # no-op for finished branches; stops the rest after a mistake or when we are cancelled
-                    task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
+        tasks = [asyncio.ensure_future(self._branch(n, s, p, ctx, limit)) for n, s, p in branches]
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)  # a branch raises only for a mistake
+        finally:
+            for task in tasks:  # no-op for finished branches; stops the rest after a mistake or when we are cancelled
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
         mistakes = [t.exception() for t in tasks if not t.cancelled() and t.exception() is not None]
         if mistakes:
             raise mistakes[0]  # type: ignore[misc]
