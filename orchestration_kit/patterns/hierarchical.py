@@ -69,19 +69,19 @@ class Escalation:
 
 
 def subtree(spans: list[Span], roots: list[Span]) -> list[Span]:
-    """The ``roots`` and every span under them, found by following parent links, in start order.
+    """The ``roots`` and every span under them, found by following parent links (in the order of ``spans``).
 
     >>> subtree(trace.spans, trace.find("triage"))   # a flow's own spans, none of its siblings'
     """
     children: dict[int | None, list[Span]] = {}
     for span in spans:
         children.setdefault(span.parent, []).append(span)
-    found, todo = [], list(roots)
+    inside, todo = set(), list(roots)
     while todo:
         span = todo.pop()
-        found.append(span)
+        inside.add(span.id)
         todo.extend(children.get(span.id, []))
-    return sorted(found, key=lambda s: (s.start, s.id))
+    return [span for span in spans if span.id in inside]
 
 
 def default_escalate_when(feedback: Feedback) -> str | None:
