@@ -18,6 +18,7 @@ from .errors import (
     StageError,
     TaskFailed,
     Timeout,
+    UsageError,
 )
 from .grading import check
 from .models import Completion, Failures, ModelProfile, SimulatedModel, Usage
@@ -57,5 +58,5 @@ __all__ = [
     "Feedback", "Gathered", "Hierarchical", "HumanReview", "KeywordRules", "ModelProfile", "OrchestrationError",
     "Parallel", "RateLimited", "RealTimeRequired", "Resilient", "RetryPolicy", "Review", "Router", "RoutingError",
     "RunResult", "Sequential", "SimulatedModel", "Span", "Stage", "StageError", "Step", "TaskFailed", "Timeout",
-    "Trace", "check", "Usage", "VirtualClock", "WallClock", "arun", "resolve", "run",
+    "Trace", "check", "Usage", "UsageError", "VirtualClock", "WallClock", "arun", "resolve", "run",
 ]

@@ -23,7 +23,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .errors import OrchestrationError
+from .errors import UsageError
 from .models.replies import MalformedReply, describe, field
 
 FORMAT, VERSION = "orchestration-kit-cassette", 2
@@ -33,7 +33,7 @@ HEADER = {"format": FORMAT, "version": VERSION,
           "about": "one model call per line, times in microseconds since it started: orchestration_kit/cassette.py"}
 
 
-class CassetteError(OrchestrationError):
+class CassetteError(UsageError):
     """A cassette file that cannot be used: missing, not a cassette, a damaged line, or an unknown format."""
 
 

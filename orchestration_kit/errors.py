@@ -7,6 +7,30 @@ them all at once, or one kind precisely::
         run(flow, "hello")
     except RoutingError as error:
         print(error)        # says which router, why, and what to change
+
+Failures and mistakes
+---------------------
+Patterns tolerate *failures*: a model or back-end error, a timeout, or an error
+raised inside a task's own work (a nested flow's ``StageError``, ``RoutingError``
+or ``TaskFailed``, a ``ValueError`` from a parser). ``on_error="skip"``, retries,
+a Router's fallback, a Stage's alternative and a Hierarchical's escalation all
+exist for those.
+
+They never hide a *mistake* in how the flow was built or run, because skipping
+or retrying cannot fix code. ``is_usage_error(error)`` is the one rule every
+pattern applies; a mistake is:
+
+- a ``UsageError``: ``ConfigurationError`` (bad settings), ``RealTimeRequired``
+  (a real model on the virtual clock), a cassette that cannot be used or has no
+  recording for a call (``CassetteError``, ``CassetteMiss``);
+- one of Python's signs of a bug in glue code, ``MISTAKES``: ``TypeError``,
+  ``AttributeError``, ``NameError``, ``ImportError``, ``SyntaxError``,
+  ``NotImplementedError``.
+
+A mistake propagates through every pattern, whatever its policy, with a note
+saying where it was raised::
+
+    >>> Parallel(tasks={"a": lambda x: x.nope}, on_error="skip")   # AttributeError: raised, not skipped
 """
 
 from __future__ import annotations
@@ -16,7 +40,11 @@ class OrchestrationError(Exception):
     """Base class of every error raised by the kit."""
 
 
-class ConfigurationError(OrchestrationError, ValueError):
+class UsageError(OrchestrationError):
+    """A mistake in how a flow is built or run, not a failure of its work: no policy hides it."""
+
+
+class ConfigurationError(UsageError, ValueError):
     """A flow was built with bad settings (refused when it is constructed)."""
 
 
@@ -37,7 +65,7 @@ class StageError(OrchestrationError):
 
 
 class TaskFailed(OrchestrationError):
-    """Parallel tasks failed under ``on_error="fail"`` (or below the quorum).
+    """Parallel tasks failed under ``on_error="raise"`` (or below the quorum).
 
     ``gathered`` holds every branch's result, the successful ones included.
     """
@@ -47,7 +75,7 @@ class TaskFailed(OrchestrationError):
         self.gathered = gathered
 
 
-class RealTimeRequired(OrchestrationError):
+class RealTimeRequired(UsageError):
     """A real network call was attempted while running on the virtual clock."""
 
 
@@ -77,3 +105,28 @@ class RateLimited(BackendError):
 
 class Timeout(BackendError, TimeoutError):
     """A call took longer than its time limit."""
+
+
+# Python's own signs of a bug in code (a learner's glue function, a step): never a task failure.
+MISTAKES: tuple[type[Exception], ...] = (TypeError, AttributeError, NameError, ImportError, SyntaxError, NotImplementedError)
+
+
+def is_usage_error(error: BaseException) -> bool:
+    """True if ``error`` is a mistake that no pattern may skip, retry or fall back from.
+
+    >>> is_usage_error(TypeError("unsupported operand")), is_usage_error(BackendError("HTTP 500"))
+    (True, False)
+    """
+    if isinstance(error, BaseExceptionGroup):  # e.g. from a TaskGroup inside a step
+        return any(is_usage_error(inner) for inner in error.exceptions)
+    return isinstance(error, (UsageError, *MISTAKES))
+
+
+def note_where(error: BaseException, where: str) -> None:
+    """Add one note to a mistake saying where it was raised (shown under its traceback)."""
+    notes = getattr(error, "__notes__", [])
+    if not any(note.startswith("raised in ") for note in notes):
+        error.add_note(
+            f"raised in {where}. This {type(error).__name__} is a mistake in the flow or its code, "
+            "not a failure of the task, so no on_error, retry, fallback or escalation hides it."
+        )

@@ -9,6 +9,10 @@ growing delay; when the attempts run out, the fallback (if any) answers::
     >>> sturdy = Resilient(flaky_step, timeout=2.0, retry=policy, fallback=generalist)
 
 Every attempt shows in the trace, with its status (ok, error, timeout).
+
+Retries and the fallback are for failures (a back-end error, a timeout). A
+mistake such as a ``TypeError`` in the step's code, a ``ConfigurationError`` or
+``RealTimeRequired`` is raised at once: see ``errors.is_usage_error``.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .context import Context
-from .errors import BackendError, ConfigurationError, Timeout
+from .errors import BackendError, ConfigurationError, Timeout, is_usage_error, note_where
 from .steps import Step, as_step
 
 
@@ -55,6 +59,20 @@ def check_timeout(timeout: float | None, where: str) -> None:
         raise ConfigurationError(f"{where}: timeout must be a positive number of seconds or None, got {timeout!r}")
 
 
+# One word for "stop the whole flow with an error" in every pattern; the other spelling is an alias.
+_ON_ERROR_ALIASES = {"fail": "raise"}
+
+
+def check_on_error(on_error: str, allowed: tuple[str, ...], where: str) -> str:
+    """Return the policy's name (``"fail"`` is read as ``"raise"``), or refuse an unknown one clearly."""
+    chosen = _ON_ERROR_ALIASES.get(on_error, on_error)
+    if chosen not in allowed:
+        raise ConfigurationError(
+            f"{where}: on_error must be one of {allowed} ('fail' is accepted as another name for 'raise'), got {on_error!r}"
+        )
+    return chosen
+
+
 async def call_with_retry(
     step: Step,
     input: Any,
@@ -67,6 +85,10 @@ async def call_with_retry(
     """Run ``step`` with a per-attempt timeout and retries; raise the last error if all fail.
 
     With neither a timeout nor a retry policy, this is just ``await step(input, ctx)``.
+    Only this attempt's own deadline is reported as "step 'name' took longer than
+    its timeout": a timeout raised inside the step (a nested Resilient's, a
+    back-end's HTTP 408/504) keeps its own message. Mistakes (``is_usage_error``)
+    are never retried.
     """
     if timeout is None and retry is None:
         return await step(input, ctx)
@@ -74,19 +96,22 @@ async def call_with_retry(
     delays = policy.delays()
     for attempt in range(1, policy.attempts + 1):
         async with ctx.span(name, kind="attempt", attempt=attempt) as span:
+            deadline = asyncio.timeout(timeout)  # timeout=None: no deadline
             try:
-                if timeout is None:
+                async with deadline:
                     return await step(input, ctx)
-                return await asyncio.wait_for(step(input, ctx), timeout)
-            except asyncio.TimeoutError:
-                error: BaseException = Timeout(
-                    f"step '{name}' took longer than its {timeout:g} s timeout "
-                    f"(attempt {attempt} of {policy.attempts}). Raise the timeout or add a fallback."
-                )
-                span.status, span.error = "timeout", f"Timeout: {error}"
-            except policy.retry_on as caught:
-                error = caught
-                span.status, span.error = "error", f"{type(caught).__name__}: {caught}"
+            except Exception as caught:
+                if deadline.expired():  # our own deadline fired, not a timeout from inside the step
+                    error: Exception = Timeout(
+                        f"step '{name}' took longer than its {timeout:g} s timeout "
+                        f"(attempt {attempt} of {policy.attempts}). Raise the timeout or add a fallback."
+                    )
+                elif is_usage_error(caught) or not isinstance(caught, policy.retry_on):
+                    raise  # a mistake, or an error the policy does not retry: the span records it
+                else:
+                    error = caught
+                span.status = "timeout" if isinstance(error, TimeoutError) else "error"
+                span.error = f"{type(error).__name__}: {error}"
             if attempt == policy.attempts or not isinstance(error, policy.retry_on):
                 raise error
             delay = delays[attempt - 1]
@@ -126,6 +151,9 @@ class Resilient(Step):
             return await call_with_retry(self.step, input, ctx, name=self.name, timeout=self.timeout, retry=self.retry)
         except Exception as error:
             if self.fallback is None:
+                raise
+            if is_usage_error(error):
+                note_where(error, f"Resilient {self.name!r}")
                 raise
             async with ctx.span(f"{self.name} fallback") as span:
                 span.status, span.detail = "fallback", f"after {type(error).__name__}: {error}"

@@ -8,11 +8,32 @@ and models are turned into steps for you::
         return text.upper()
 
     Sequential(stages=[shout, Ask(model, "Summarise: {input}")])   # ... and a model in a role
+
+What a plain ``def`` (a blocking function) means depends on the clock:
+
+- on the wall clock it runs on a worker thread, so blocking calls (a sync SDK,
+  ``time.sleep``, a file read) overlap instead of stopping the event loop. How
+  many overlap is set by the flow, not by the number of CPUs: a ``Parallel`` runs
+  as many branches at once as its ``max_concurrency`` allows (all of them without
+  one), up to ``BLOCKING_THREADS`` in the whole process. The thread sees the
+  step's context, so ``current_context()`` works and spans nest correctly.
+- on the virtual clock it runs inline and takes *no* virtual time: the clock
+  only moves while tasks wait on timers, so a ``time.sleep(1)`` blocks for one
+  real second and adds 0.0 s to the trace. Use ``await asyncio.sleep()`` in an
+  ``async def`` to model time that a simulated run should count.
+
+A thread cannot be interrupted: a blocking call still running when its step
+times out or its run is cancelled finishes on its own, and its result is dropped.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import inspect
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 from .context import Context
@@ -43,12 +64,17 @@ class Step:
 
 
 class FunctionStep(Step):
-    """A plain function as a step; its name is the function's name."""
+    """A plain function as a step; its name is the function's name.
+
+    A blocking (non-async) function runs on a worker thread on the wall clock,
+    and inline on the virtual clock (see the module docs).
+    """
 
     def __init__(self, fn: Callable[..., Any], name: str | None = None) -> None:
         self.fn = fn
         self.name = name or getattr(fn, "__name__", type(fn).__name__)
         self._wants_ctx = _takes_two_arguments(fn)
+        self.blocking = not _is_async(fn)
 
     async def __call__(self, input: Any, ctx: Context) -> Any:
         if ctx.in_span(self.name) or ctx.in_wrapper():  # the enclosing task or stage already records this time
@@ -57,7 +83,11 @@ class FunctionStep(Step):
             return await self._call(input, ctx)
 
     async def _call(self, input: Any, ctx: Context) -> Any:
-        result = self.fn(input, ctx) if self._wants_ctx else self.fn(input)
+        args = (input, ctx) if self._wants_ctx else (input,)
+        if self.blocking and not ctx.clock.is_virtual:
+            result = await in_worker_thread(self.fn, *args)
+        else:
+            result = self.fn(*args)
         if inspect.isawaitable(result):
             result = await result
         return result
@@ -123,6 +153,44 @@ def as_step(obj: Any, role: str = "step") -> Step:
         f"{role} must be a function, a model or a flow (Router, Parallel, ...), "
         f"but got {type(obj).__name__} {obj!r:.60}. Pass the function itself, without calling it."
     )
+
+
+BLOCKING_THREADS = 256  # the most blocking functions that run at once in this process (not tied to the CPU count)
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+async def in_worker_thread(fn: Callable[..., Any], *args: Any) -> Any:
+    """Call a blocking ``fn(*args)`` on one of the kit's worker threads and await its result.
+
+    The thread runs in a copy of this task's context (as ``asyncio.to_thread``
+    does), so the run's context and the open span are the caller's. The threads
+    are kept between runs (starting one costs more than a quick call).
+    """
+    context = contextvars.copy_context()
+    return await asyncio.get_running_loop().run_in_executor(_worker_threads(), context.run, fn, *args)
+
+
+def _worker_threads() -> ThreadPoolExecutor:
+    """The kit's pool of worker threads, started on first use; a thread is added only when all are busy."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=BLOCKING_THREADS, thread_name_prefix="orchestration-kit-step")
+        return _pool
+
+
+def _forget_pool() -> None:
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()  # a forked process has none of its parent's threads
+
+
+os.register_at_fork(after_in_child=_forget_pool)
+
+
+def _is_async(fn: Callable[..., Any]) -> bool:
+    """True for an ``async def`` function (or an object whose ``__call__`` is one)."""
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, "__call__", None))
 
 
 def _takes_two_arguments(fn: Callable[..., Any]) -> bool:

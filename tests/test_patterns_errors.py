@@ -190,7 +190,7 @@ def test_hierarchical_escalates_to_a_scripted_human_on_bad_feedback():
 
 def test_hierarchical_escalates_when_the_top_level_is_unsure():
     flow = Hierarchical(top=lambda x: ("auto", 0.3), sub={"auto": lambda x: x}, escalate=lambda e: f"tier 2: {e.reason}", threshold=0.5)
-    assert run(flow, "req").output.startswith("tier 2: top-level confidence 0.30")
+    assert run(flow, "req").output.startswith("tier 2: at the top level, confidence 0.30 for 'auto' is below the threshold 0.50")
 
 
 def test_a_pending_escalation_is_a_value_that_a_person_resolves_later():

@@ -1,11 +1,14 @@
 """Property tests: the timing laws hold for any nesting of the patterns, exactly, in virtual time.
 
-Hypothesis builds random trees of Sequential, Parallel and Router over sleep
-steps with random durations ("plans"), runs them on the virtual clock, and
-checks the laws a learner can compute by hand:
+Hypothesis builds random trees of Sequential, Parallel, Router and Hierarchical
+over sleep steps with random durations ("plans"), runs them on the virtual
+clock, and checks the laws a learner can compute by hand:
 
 - a Sequential takes the sum of its stages, a Parallel the longest of its tasks,
-  a Router its analyzer plus the handler it chose;
+  a Router its analyzer plus the handler it chose, a Hierarchical its top level
+  plus its sub-orchestration;
+- a Hierarchical's feedback lists exactly the trouble inside its own
+  sub-orchestration, never a sibling's, wherever it is nested;
 - n equal tasks under ``max_concurrency=k`` take ceil(n / k) task durations;
 - the same flow run twice gives the same trace, bit for bit;
 - no task outlives the run, or the span that started it, even when a branch raises.
@@ -24,7 +27,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchestration_kit import Parallel, Router, Sequential, run
+from orchestration_kit import Hierarchical, Parallel, Router, Sequential, run
 
 # Modest, and the same examples on every machine (derandomize), so CI cannot flake.
 PROPERTY = settings(max_examples=60, deadline=None, derandomize=True, database=None)
@@ -70,7 +73,14 @@ class Route:
     fallback: Plan | None = None
 
 
-Plan = Union[Sleep, Seq, Par, Route]
+@dataclass(frozen=True)
+class Hier:
+    top_ticks: int  # how long the top level takes to choose the one route, "sub"
+    sub: Plan
+
+
+Plan = Union[Sleep, Seq, Par, Route, Hier]
+TROUBLE = ("error", "failed", "timeout", "rolled_back", "partial", "fallback", "skipped", "cancelled")
 
 
 def plans(failures: bool = False) -> st.SearchStrategy[Plan]:
@@ -92,11 +102,35 @@ def plans(failures: bool = False) -> st.SearchStrategy[Plan]:
         )
         return st.one_of(
             st.builds(Seq, children, st.sampled_from(["raise", "rollback"])),
-            st.builds(Par, children, st.sampled_from(["skip", "default", "fail"])),
+            st.builds(Par, children, st.sampled_from(["skip", "default", "raise"])),
             routers,
+            st.builds(Hier, ticks, inner),
         )
 
     return st.recursive(sleeps, nest, max_leaves=12)
+
+
+def hierarchies_side_by_side() -> st.SearchStrategy[Plan]:
+    """A Parallel or a Router whose children include Hierarchical flows, some of them failing."""
+    ticks = st.integers(min_value=0, max_value=24)
+    hier = st.builds(Hier, ticks, plans(failures=True))
+    children = st.tuples(hier, st.lists(hier | plans(failures=True), min_size=1, max_size=3)).map(lambda t: (t[0], *t[1]))
+    routers = children.flatmap(
+        lambda routes: st.builds(
+            Route, ticks, st.just(routes),
+            st.lists(st.integers(0, len(routes) - 1), min_size=1, max_size=3, unique=True).map(sorted).map(tuple),
+        )
+    )
+    return st.builds(Par, children, st.sampled_from(["skip", "default", "raise"])) | routers
+
+
+def fails_somewhere(plan: Plan) -> bool:
+    if isinstance(plan, Sleep):
+        return plan.fails
+    if isinstance(plan, Hier):
+        return fails_somewhere(plan.sub)
+    parts = plan.routes if isinstance(plan, Route) else plan.children
+    return any(fails_somewhere(part) for part in parts)
 
 
 # -- building a plan into a real flow, and working out by hand when each part runs ---------------
@@ -106,7 +140,9 @@ class Builder:
     ``expected[name] = (start, end)`` for every part that runs. Parts that must
     not run (the routes a router did not choose, unused fallbacks) get a name
     but no entry. ``log[name]`` says how each sleep ended: finished, raised or
-    cancelled (anything else means it was left running).
+    cancelled (anything else means it was left running). For each Hierarchical,
+    ``feedback[name]`` is the Feedback it received and ``inside[name]`` the names
+    of every part built inside its sub-orchestration.
     """
 
     def __init__(self, tick: Fraction = EXACT, jitter: bool = False) -> None:
@@ -114,12 +150,17 @@ class Builder:
         self.jitter = jitter  # add a seeded random 0 to 7 ticks to every sleep (then expected is not kept)
         self.expected: dict[str, tuple[float, float]] = {}
         self.log: dict[str, str] = {}
+        self.feedback: dict[str, Any] = {}
+        self.inside: dict[str, set[str]] = {}
+        self.plans: dict[str, Hier] = {}
+        self._names: list[str] = []  # every name given out, in order
         self._count = 0
 
     def build(self, plan: Plan, start: Fraction = Fraction(0), runs: bool = True) -> tuple[Any, Fraction]:
         """Return (step, end time); ``runs`` is False for parts that will never be called."""
         self._count += 1
         name = f"{type(plan).__name__.lower()}{self._count}"
+        self._names.append(name)
         if isinstance(plan, Sleep):
             end = start + plan.ticks * self.tick
             step = self.sleep(name, plan.ticks * self.tick, fails=plan.fails, stray=plan.stray)
@@ -133,11 +174,25 @@ class Builder:
             built = [self.build(child, start, runs) for child in plan.children]
             end = max(child_end for _, child_end in built)
             step = Parallel(tasks={name_of(task): task for task, _ in built}, on_error=plan.on_error, name=name)
-        else:
+        elif isinstance(plan, Hier):
+            decided = start + plan.top_ticks * self.tick
+            top = self.sleep(f"{name} top", plan.top_ticks * self.tick, returns="sub")
+            first = len(self._names)
+            sub, end = self.build(plan.sub, decided, runs)
+            self.inside[name], self.plans[name] = set(self._names[first:]), plan
+            if runs:
+                self.expected[top.__name__] = (seconds(start), seconds(decided))
+
+            def escalate_when(feedback: Any, name: str = name) -> None:
+                self.feedback[name] = feedback  # never escalate: only the feedback is under test
+
+            step = Hierarchical(top=top, sub={"sub": sub}, escalate_when=escalate_when, name=name)
+        else:  # a Route
             routes = [f"route{i}" for i in range(len(plan.routes))]
             chosen = [routes[i] for i in plan.chosen]
             decided = start + plan.analyzer_ticks * self.tick
             analyzer = self.sleep(f"{name} analyzer", plan.analyzer_ticks * self.tick, returns=chosen)
+            self._names += [f"{name} analyzer", f"{name} aggregator"]
             handlers, ends = {}, []
             for route, child in zip(routes, plan.routes):
                 handlers[route], child_end = self.build(child, decided, runs and route in chosen)
@@ -236,6 +291,39 @@ def test_each_flow_takes_the_sum_or_the_max_of_its_childrens_times(plan):
             parts = {child.name.rpartition(" ")[2]: child.duration for child in trace.children(span)}
             handlers = [c.duration for c in trace.children(span) if not c.name.startswith(f"{span.name} ")]
             assert span.duration == parts["analyzer"] + max(handlers) + parts.get("aggregator", 0.0), span
+        elif span.pattern == "hierarchical":  # the top level, then the sub-orchestration it chose
+            assert span.duration == sum(durations), span
+
+
+def run_to_the_end(flow: Any) -> Any:
+    """The trace of a run, whether it returned or raised."""
+    try:
+        return run(flow, "input").trace
+    except Exception as error:  # a failed run still hands back its trace
+        return error.trace
+
+
+@PROPERTY
+@given(plan=st.one_of(plans(failures=True), hierarchies_side_by_side()))
+def test_a_hierarchicals_feedback_lists_exactly_the_trouble_inside_its_own_sub_orchestration(plan):
+    # Read from the finished trace by name: every troubled span among the parts built inside
+    # this Hierarchical's sub-orchestration, and nothing from a sibling running at the same time.
+    builder = Builder()
+    trace = run_to_the_end(builder.build(plan)[0])
+    for name, feedback in builder.feedback.items():
+        inside = builder.inside[name]
+        expected = sorted(f"{s.name}: {s.status}" for s in trace.spans if s.name in inside and s.status in TROUBLE)
+        assert sorted(feedback.issues) == expected, (name, feedback)
+
+
+@PROPERTY
+@given(plan=hierarchies_side_by_side())
+def test_a_hierarchical_whose_sub_orchestration_cannot_fail_is_ok_beside_failing_siblings(plan):
+    builder = Builder()
+    run_to_the_end(builder.build(plan)[0])
+    for name, feedback in builder.feedback.items():
+        if not fails_somewhere(builder.plans[name].sub):
+            assert feedback.ok and feedback.issues == (), (name, feedback)
 
 
 @PROPERTY

@@ -13,6 +13,12 @@ The course's components, as constructor arguments:
   a person (``HumanReview``) or a higher tier (any flow). It receives an
   ``Escalation`` (reason, input, feedback).
 
+The feedback is read from the sub-orchestration's own spans (its subtree of
+the trace), so two Hierarchical flows side by side in a Parallel never see each
+other's trouble. The top level's decision follows a Router's rules
+(``choose_routes``). A failure inside the sub-run is feedback; a mistake
+(``errors.is_usage_error``) is raised, not escalated.
+
     >>> Hierarchical(top=triage, sub={"automated": pipeline, "manual_review": review_flow},
     ...              escalate=HumanReview(decisions=["approve"]), threshold=0.7)
 """
@@ -23,9 +29,10 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..context import Context
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, is_usage_error, note_where
 from ..steps import Step, as_step
-from .router import Decision, _as_decisions
+from ..trace import Span
+from .router import Decision, choose_routes
 
 _VERDICTS = {"approve": "approved", "reject": "rejected"}
 _TROUBLE = ("error", "failed", "timeout", "rolled_back", "partial", "fallback", "skipped", "cancelled")
@@ -59,6 +66,22 @@ class Escalation:
     def __str__(self) -> str:
         found = f" Result so far: {self.feedback.output}" if self.feedback and self.feedback.output is not None else ""
         return f"Escalated because {self.reason}. Request: {str(self.input).rstrip('.')}.{found}"
+
+
+def subtree(spans: list[Span], roots: list[Span]) -> list[Span]:
+    """The ``roots`` and every span under them, found by following parent links (in the order of ``spans``).
+
+    >>> subtree(trace.spans, trace.find("triage"))   # a flow's own spans, none of its siblings'
+    """
+    children: dict[int | None, list[Span]] = {}
+    for span in spans:
+        children.setdefault(span.parent, []).append(span)
+    inside, todo = set(), list(roots)
+    while todo:
+        span = todo.pop()
+        inside.add(span.id)
+        todo.extend(children.get(span.id, []))
+    return [span for span in spans if span.id in inside]
 
 
 def default_escalate_when(feedback: Feedback) -> str | None:
@@ -114,33 +137,38 @@ class Hierarchical(Step):
             return await self.escalate(Escalation(reason, input, feedback), ctx)
 
     async def _decide(self, input: Any, ctx: Context) -> tuple[Decision | None, str | None]:
+        """Ask the top level; return its most confident usable decision, or why there is none."""
         try:
-            decisions = [d for d in _as_decisions(await self.top(input, ctx)) if d.route is not None]
+            raw = await self.top(input, ctx)
         except Exception as error:
+            if is_usage_error(error):
+                note_where(error, f"the top level of Hierarchical {self.name!r}")
+                raise
             return None, f"the top-level router failed ({type(error).__name__}: {error})"
-        if not decisions:
-            return None, "the top-level router found no route"
-        best = max(decisions, key=lambda d: d.confidence)
-        if best.route not in self.sub:
-            return None, f"unknown route {best.route!r} (known: {', '.join(self.sub)})"
-        if best.confidence < self.threshold:
-            return None, f"top-level confidence {best.confidence:.2f} for {best.route!r} is below {self.threshold:.2f}"
-        return best, None
+        sure, problem = choose_routes(raw, self.sub, self.threshold)  # the same rules as a Router's
+        if problem is not None:
+            return None, f"at the top level, {problem}"
+        return max(sure, key=lambda d: d.confidence), None
 
     async def _run_sub(self, route: str, confidence: float, input: Any, ctx: Context, parent_id: int) -> Feedback:
-        """Run one sub-orchestration and summarise how it went, from its own spans."""
-        first_new = len(ctx.trace.spans)
-        start, cost_before = ctx.now(), ctx.trace.cost
+        """Run one sub-orchestration and summarise how it went, from its own spans only."""
+        first_new, start = len(ctx.trace.spans), ctx.now()  # the top level's spans are all closed by now
         try:
             output, status = await self.sub[route](input, ctx), "ok"
-        except Exception:  # the failing step's span already holds the message
+        except Exception as error:  # a failure: the failing step's span already holds the message
+            if is_usage_error(error):
+                note_where(error, f"sub-orchestration {route!r} of Hierarchical {self.name!r}")
+                raise
             output, status = None, "error"
-        new = ctx.trace.spans[first_new:]
-        own = [s for s in new if s.parent == parent_id and s.name == self.sub[route].name]
-        if own and status == "ok":
-            status = own[-1].status
-        issues = tuple(f"{s.name}: {s.status}" for s in new if s.status in _TROUBLE)
-        return Feedback(route, status, output, issues, confidence, round(ctx.now() - start, 9), round(ctx.trace.cost - cost_before, 10))
+        new = ctx.trace.spans[first_new:]  # every span of the sub-run closed after it began, among others'
+        roots = [s for s in new if s.parent == parent_id]  # what the sub-run opened directly under us
+        own = subtree(new, roots)  # followed by parent chain: a sibling's spans are never ours
+        named = [s for s in roots if s.name == self.sub[route].name]
+        if named and status == "ok":
+            status = named[-1].status
+        issues = tuple(f"{s.name}: {s.status}" for s in own if s.status in _TROUBLE)
+        cost = round(sum(s.cost for s in own if s.kind == "model"), 10)
+        return Feedback(route, status, output, issues, confidence, round(ctx.now() - start, 9), cost)
 
     def _draw(self, chart: Any) -> tuple[str, str]:
         with chart.subgraph(f"{self.name} (hierarchical)"):

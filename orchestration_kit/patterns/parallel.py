@@ -11,9 +11,22 @@ The course's components, as constructor arguments:
 - ``synthesizer``: optional; gets the ``Gathered`` results (``.values`` and
   ``.missing``) and writes the final answer.
 - failures: ``retry`` and ``timeout`` apply per task; then ``on_error`` decides:
-  ``"skip"`` the branch, use a ``"default"`` value, or ``"fail"`` the whole run.
+  ``"skip"`` the branch, use a ``"default"`` value, or ``"raise"`` ``TaskFailed``
+  for the whole run (``"fail"`` is accepted as another name for ``"raise"``).
   ``quorum`` sets how many tasks must succeed. ``max_concurrency`` caps how many
   run at once.
+
+A *failure* is what a task's work can hit: a model or back-end error, a
+timeout, an error raised inside it (a nested flow's ``StageError``, a
+``ValueError``), even a ``CancelledError`` raised inside it. A *mistake* is not
+a failure and no ``on_error`` hides it: a ``TypeError``/``AttributeError``/
+``NameError`` in a function, a ``ConfigurationError``, ``RealTimeRequired``, a
+``CassetteMiss`` (``errors.is_usage_error``). It stops the other branches and
+is raised, with a note naming the task.
+
+On the wall clock, plain (blocking) functions among the tasks run on worker
+threads (see ``steps.py``), as many at once as ``max_concurrency`` allows, so
+eight ``time.sleep(0.05)`` branches take 0.05 s, not 0.4 s.
 
     >>> Parallel(tasks={"summary": Ask(m, "Summarise: {input}"), "sentiment": sentiment},
     ...          synthesizer=Ask(writer, "Write a report from: {input}"), timeout=5.0)
@@ -27,11 +40,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..context import Context
-from ..errors import ConfigurationError, TaskFailed
-from ..resilience import RetryPolicy, call_with_retry, check_timeout
+from ..errors import ConfigurationError, TaskFailed, is_usage_error, note_where
+from ..resilience import RetryPolicy, call_with_retry, check_on_error, check_timeout
 from ..steps import Step, as_step
 
-ON_ERROR = ("skip", "default", "fail")
+ON_ERROR = ("skip", "default", "raise")
+_BRANCH_STATUS = {"skip": "skipped", "default": "default", "raise": "failed"}
 
 
 @dataclass(frozen=True)
@@ -99,8 +113,7 @@ class Parallel(Step):
         else:
             single = as_step(tasks, f"{where} task")
             self.tasks = {single.name: single}
-        if on_error not in ON_ERROR:
-            raise ConfigurationError(f"{where}: on_error must be one of {ON_ERROR}, got {on_error!r}")
+        on_error = check_on_error(on_error, ON_ERROR, where)
         if max_concurrency is not None and max_concurrency < 1:
             raise ConfigurationError(f"{where}: max_concurrency must be at least 1 (or None for no limit)")
         if quorum is not None and not 1 <= quorum:
@@ -114,8 +127,7 @@ class Parallel(Step):
     async def __call__(self, input: Any, ctx: Context) -> Any:
         async with ctx.span(self.name, kind="flow", pattern=self.pattern) as span:
             branches = await self._split(input, ctx)
-            limit = asyncio.Semaphore(self.max_concurrency) if self.max_concurrency else None
-            results = await asyncio.gather(*(self._branch(n, s, p, ctx, limit) for n, s, p in branches))
+            results = await self._run_branches(branches, ctx)
             gathered = Gathered({r.name: r for r in results})
             ok = len(gathered.values)
             span.detail = f"{ok}/{len(results)} tasks ok" + (f"; missing: {', '.join(gathered.missing)}" if gathered.missing else "")
@@ -132,6 +144,24 @@ class Parallel(Step):
             if self.synthesizer is None:
                 return gathered
             return await self.synthesizer(gathered, ctx)
+
+    async def _run_branches(self, branches: list[tuple[str, Step, Any]], ctx: Context) -> list[BranchResult]:
+        """Run each branch as a task of its own and wait for all; no branch outlives this call."""
+        limit = asyncio.Semaphore(self.max_concurrency) if self.max_concurrency else None
+        tasks = [asyncio.ensure_future(self._branch(n, s, p, ctx, limit)) for n, s, p in branches]
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)  # a branch raises only for a mistake
+        finally:
+            for task in tasks:  # no-op for finished branches; stops the rest after a mistake or when we are cancelled
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        mistakes = [t.exception() for t in tasks if not t.cancelled() and t.exception() is not None]
+        if mistakes:
+            raise mistakes[0]  # type: ignore[misc]
+        return [
+            self._failure(name, "CancelledError: the task was cancelled from outside the flow", 0.0) if task.cancelled() else task.result()
+            for (name, _, _), task in zip(branches, tasks)
+        ]
 
     async def _split(self, input: Any, ctx: Context) -> list[tuple[str, Step, Any]]:
         """Pair every branch name with its step and its piece of the input."""
@@ -152,18 +182,30 @@ class Parallel(Step):
         return [(f"{task}[{i}]", step, piece) for i, piece in enumerate(pieces)]
 
     async def _branch(self, name: str, step: Step, piece: Any, ctx: Context, limit: asyncio.Semaphore | None) -> BranchResult:
-        """Run one branch; never raise (except cancellation): failures become results."""
+        """Run one branch; a failure becomes its result. Raise only for a mistake or a request to stop."""
         async with limit or contextlib.nullcontext():
             async with ctx.span(name, kind="task") as span:
                 start = ctx.now()
                 try:
                     value = await call_with_retry(step, piece, ctx, name=name, timeout=self.timeout, retry=self.retry)
                     return BranchResult(name, "ok", value, latency=round(ctx.now() - start, 9))
+                except asyncio.CancelledError:
+                    if asyncio.current_task().cancelling():  # type: ignore[union-attr]  # asked to stop: the Parallel or the run is ending
+                        raise
+                    problem = "CancelledError: raised inside the task's own work (nothing asked the flow to stop)"
                 except Exception as error:
-                    status = {"skip": "skipped", "default": "default", "fail": "failed"}[self.on_error]
-                    span.status, span.error = status, f"{type(error).__name__}: {error}"
-                    value = self.default if status == "default" else None
-                    return BranchResult(name, status, value, span.error, round(ctx.now() - start, 9))
+                    if is_usage_error(error):
+                        note_where(error, f"task {name!r} of Parallel {self.name!r}")
+                        raise
+                    problem = f"{type(error).__name__}: {error}"
+                result = self._failure(name, problem, round(ctx.now() - start, 9))
+                span.status, span.error = result.status, problem
+                return result
+
+    def _failure(self, name: str, problem: str, latency: float) -> BranchResult:
+        """A failed branch's result, as ``on_error`` says: skipped, default or failed."""
+        status = _BRANCH_STATUS[self.on_error]
+        return BranchResult(name, status, self.default if status == "default" else None, problem, latency)
 
     def _draw(self, chart: Any) -> tuple[str, str]:
         with chart.subgraph(f"{self.name} (parallel)"):

@@ -8,6 +8,8 @@ The course's components, as constructor arguments:
 - ``routes``: the specialized handlers, by route name.
 - ``fallback``: the generalist used when routing fails, raises, names an unknown
   route, or is less confident than ``threshold``, or when the handler fails.
+  A mistake (a ``TypeError`` in a handler, ``RealTimeRequired``, a ``CassetteMiss``:
+  see ``errors.is_usage_error``) is raised instead: the generalist would hide it.
 - ``aggregator``: optional; if the analyzer returns several routes, their
   handlers run concurrently and the aggregator combines ``{route: output}``.
 
@@ -22,10 +24,10 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterable
 
 from ..context import Context
-from ..errors import ConfigurationError, RoutingError
+from ..errors import ConfigurationError, RoutingError, is_usage_error, note_where
 from ..steps import Step, as_step
 
 
@@ -106,6 +108,9 @@ class Router(Step):
                 except Exception as error:
                     if self.fallback is None:
                         raise
+                    if is_usage_error(error):  # a mistake, not a failure: the generalist must not hide it
+                        note_where(error, f"a route of Router {self.name!r}")
+                        raise
                     problem = f"handler failed ({type(error).__name__}: {error})"
             if self.fallback is None:
                 raise RoutingError(
@@ -119,21 +124,15 @@ class Router(Step):
         """Ask the analyzer; return the usable decisions, or why there are none."""
         try:
             raw = await self.analyzer(input, ctx)
-            decisions = [d for d in _as_decisions(raw) if d.route is not None]
         except Exception as error:
+            if is_usage_error(error):
+                note_where(error, f"the analyzer of Router {self.name!r}")
+                raise
             return [], f"the analyzer failed ({type(error).__name__}: {error})"
-        if not decisions:
-            return [], "no route matched"
-        unknown = [d.route for d in decisions if d.route not in self.routes]
-        if unknown:
-            return [], f"unknown route {unknown[0]!r} (known: {', '.join(self.routes)})"
-        sure = [d for d in decisions if d.confidence >= self.threshold]
-        if not sure:
-            best = max(decisions, key=lambda d: d.confidence)
-            return [], f"confidence {best.confidence:.2f} for {best.route!r} is below the threshold {self.threshold:.2f}"
+        sure, problem = choose_routes(raw, self.routes, self.threshold)
         if len(sure) > 1 and self.aggregator is None:
             return [], f"{len(sure)} routes chosen but no aggregator to combine them"
-        return sure, None
+        return sure, problem
 
     async def _handle(self, decisions: list[Decision], input: Any, ctx: Context) -> Any:
         if len(decisions) == 1:
@@ -166,6 +165,30 @@ class Router(Step):
 
     def __repr__(self) -> str:
         return f"Router({self.name!r}, routes={list(self.routes)}, fallback={self.fallback!r}, threshold={self.threshold})"
+
+
+def choose_routes(raw: Any, routes: Iterable[str], threshold: float) -> tuple[list[Decision], str | None]:
+    """The routing decision shared by Router and Hierarchical: which routes to take, or why none.
+
+    ``raw`` is what the routing logic returned. Gives the decisions at or above
+    ``threshold`` (in the order given), or ``[]`` and the reason: no route, an
+    unknown route, or too little confidence.
+
+    >>> choose_routes(("billing", 0.4), ["billing", "technical"], threshold=0.6)
+    ([], "confidence 0.40 for 'billing' is below the threshold 0.60")
+    """
+    known = list(routes)
+    decisions = [d for d in _as_decisions(raw) if d.route is not None]
+    if not decisions:
+        return [], "no route matched"
+    unknown = [d.route for d in decisions if d.route not in known]
+    if unknown:
+        return [], f"unknown route {unknown[0]!r} (known: {', '.join(known)})"
+    sure = [d for d in decisions if d.confidence >= threshold]
+    if not sure:
+        best = max(decisions, key=lambda d: d.confidence)
+        return [], f"confidence {best.confidence:.2f} for {best.route!r} is below the threshold {threshold:.2f}"
+    return sure, None
 
 
 def _as_decisions(raw: Any) -> list[Decision]:

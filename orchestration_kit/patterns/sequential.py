@@ -8,7 +8,14 @@ The course's components:
   as a failure too.
 - recovery: a stage's ``alternative`` path is tried on the same state; if that
   fails too, ``on_error="rollback"`` stops and returns the last good state
-  (the span says where and why), ``on_error="raise"`` raises ``StageError``.
+  (the span says where and why), ``on_error="raise"`` raises ``StageError``
+  (``"fail"`` is accepted as another name for ``"raise"``, as in Parallel).
+
+A stage fails when its step raises a failure (a back-end error, a timeout, a
+``ValueError``...) or its output does not validate. A mistake in the code (a
+``TypeError`` in a step or in ``validate``, a ``ConfigurationError``,
+``RealTimeRequired``: ``errors.is_usage_error``) is not a failed stage: the
+alternative is not tried and no rollback hides it.
 
     >>> Sequential(stages=[
     ...     Stage(classify, name="classify"),
@@ -22,7 +29,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..context import Context
-from ..errors import ConfigurationError, StageError
+from ..errors import ConfigurationError, StageError, is_usage_error, note_where
+from ..resilience import check_on_error
 from ..steps import Step, as_step
 
 ON_ERROR = ("raise", "rollback")
@@ -70,6 +78,9 @@ class Stage(Step):
         try:
             output = await step(state, ctx)
         except Exception as error:
+            if is_usage_error(error):
+                note_where(error, f"stage {self.name!r}")
+                raise
             return None, f"{type(error).__name__}: {error}"
         return output, self._check(output)
 
@@ -80,6 +91,9 @@ class Stage(Step):
         try:
             verdict = self.validate(output)
         except Exception as error:
+            if is_usage_error(error):
+                note_where(error, f"the validate function of stage {self.name!r}")
+                raise
             return f"validation raised {type(error).__name__}: {error}"
         if verdict is True or verdict is None:
             return None
@@ -105,8 +119,7 @@ class Sequential(Step):
     def __init__(self, stages: list[Any], *, on_error: str = "raise", name: str = "sequential") -> None:
         if not isinstance(stages, (list, tuple)) or not stages:
             raise ConfigurationError(f"Sequential {name!r}: stages must be a non-empty list of steps")
-        if on_error not in ON_ERROR:
-            raise ConfigurationError(f"Sequential {name!r}: on_error must be one of {ON_ERROR}, got {on_error!r}")
+        on_error = check_on_error(on_error, ON_ERROR, f"Sequential {name!r}")
         self.stages = [s if isinstance(s, Stage) else Stage(as_step(s, f"Sequential {name!r} stage")) for s in stages]
         self.on_error = on_error
         self.name = name
