@@ -33,7 +33,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .models.simulated import DATA_DIR
+from .paths import DATA_DIR
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -24,7 +24,8 @@ from ..errors import BackendError, ConfigurationError, RateLimited, Timeout
 from ..skills import get_skill
 from .base import Completion, Pricing, Prompt, Usage, as_messages, estimate_tokens, model_span, record_completion
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+from ..paths import DATA_DIR
+
 CATALOG = DATA_DIR / "models.csv"
 
 
