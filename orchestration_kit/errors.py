@@ -77,3 +77,7 @@ class RateLimited(BackendError):
 
 class Timeout(BackendError, TimeoutError):
     """A call took longer than its time limit."""
+
+
+class DataError(OrchestrationError, ValueError):
+    """A data file is malformed; the message starts with ``file:line`` and says what is allowed."""
