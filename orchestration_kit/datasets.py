@@ -28,12 +28,13 @@ Schemas (list columns hold Python lists, dict columns Python dicts):
 
 from __future__ import annotations
 
-import csv
-import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from .models.simulated import DATA_DIR
+from .data_checks import csv_rows, jsonl_rows, unique, where
+from .errors import DataError
+from .models.simulated import load_profiles
+from .paths import DATA_DIR
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -86,25 +87,35 @@ def model_catalog() -> pd.DataFrame:
     A blank ``acc_<skill>`` (NaN here) means the model's ``quality`` applies to that skill.
     """
     frame = load("models.csv")
+    load_profiles(_path("models.csv"))  # checks every value (file:line on a bad one); cached
     for column in frame.columns[3:]:  # everything after name, role, description is a number
         frame[column] = [float(v) if v else float("nan") for v in frame[column]]
     return frame
 
 
 def load(name: str, data_dir: Path | None = None) -> pd.DataFrame:
-    """Read one data file of ``data/`` and check it has the documented columns."""
+    """Read one data file of ``data/`` and check it: the documented columns, one object per JSON line, unique ids.
+
+    A problem raises DataError (a ValueError) that starts with ``file:line``.
+    """
     import pandas as pd
 
     path = _path(name, data_dir)
     try:
-        rows = _read_jsonl(path) if name.endswith(".jsonl") else _read_csv(path)
-    except (ValueError, csv.Error, UnicodeDecodeError) as error:
-        raise ValueError(f"{path} is malformed ({error}); {_FIX}") from None
+        numbered = jsonl_rows(path) if name.endswith(".jsonl") else csv_rows(path)
+    except DataError as error:
+        raise DataError(f"{error}; or {_FIX}") from None
     expected = SCHEMAS.get(name, [])
-    missing = [column for column in expected if rows and column not in rows[0]]
-    if not rows or missing:
-        problem = "it has no rows" if not rows else f"it lacks the column(s) {', '.join(missing)}"
-        raise ValueError(f"{path} is malformed: {problem}; {_FIX}")
+    for line, row in numbered:
+        missing = [column for column in expected if column not in row]
+        if missing:
+            raise DataError(f"{where(path, line)}: malformed: it lacks the column(s) {', '.join(missing)}; {_FIX}")
+    if not numbered:
+        raise DataError(f"{path} is malformed: it has no rows; {_FIX}")
+    key = "name" if name == "models.csv" else "id"
+    if key in expected:
+        unique(numbered, key, path=path)
+    rows = [row for _, row in numbered]
     return pd.DataFrame(rows, columns=expected + [c for c in rows[0] if c not in expected])
 
 
@@ -113,27 +124,6 @@ def _path(name: str, data_dir: Path | None = None) -> Path:
     if not path.exists():
         raise FileNotFoundError(f"data file not found: {path}; {_FIX}")
     return path
-
-
-def _read_csv(path: Path) -> list[dict[str, Any]]:
-    with open(path, newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    ragged = [i for i, row in enumerate(rows, 2) if None in row or None in row.values()]
-    if ragged:
-        raise ValueError(f"line {ragged[0]} has the wrong number of fields")
-    return rows
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    rows = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if line.strip():
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as error:
-                    raise ValueError(f"line {number} is not valid JSON: {error.msg}") from None
-    return rows
 
 
 def _split(frame: pd.DataFrame, split: str | None) -> pd.DataFrame:

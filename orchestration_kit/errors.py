@@ -130,3 +130,10 @@ def note_where(error: BaseException, where: str) -> None:
             f"raised in {where}. This {type(error).__name__} is a mistake in the flow or its code, "
             "not a failure of the task, so no on_error, retry, fallback or escalation hides it."
         )
+
+
+class DataError(UsageError, ValueError):
+    """A data file is malformed; the message starts with ``file:line`` and says what is allowed.
+
+    A usage error: no pattern skips it, retries it or falls back from it.
+    """

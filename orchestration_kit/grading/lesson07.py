@@ -17,10 +17,11 @@ from .. import BackendError, Parallel, RateLimited, SimulatedModel, run
 from .. import config as model_config
 from ..cassette import Cassette, Playback
 from ..models.base import Completion, Usage, as_messages, estimate_tokens, model_span, record_completion
+from ..paths import DATA_DIR
 from ..trace import Trace
 from . import Case, NotSolved, describe, exercise, one_line, solved
 
-CASSETTES = Path(__file__).resolve().parents[2] / "data" / "cassettes"
+CASSETTES = DATA_DIR / "cassettes"
 LESSON_CASSETTE = CASSETTES / "07_real_backends.jsonl"
 CHECKS_CASSETTE = CASSETTES / "07_checks.jsonl"
 # The prompts streamed from the kit's server into 07_checks.jsonl (data/cassettes/record.py records them).

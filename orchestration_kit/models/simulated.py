@@ -11,7 +11,6 @@ Profiles (latency, prices, failure rates, accuracy per skill) come from
 from __future__ import annotations
 
 import asyncio
-import csv
 import math
 import random
 from dataclasses import dataclass, field, replace
@@ -20,11 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from ..context import current_context, stable_hash
-from ..errors import BackendError, ConfigurationError, RateLimited, Timeout
+from ..data_checks import csv_rows, number, unique, where
+from ..errors import BackendError, ConfigurationError, DataError, RateLimited, Timeout
 from ..skills import get_skill
 from .base import Completion, Pricing, Prompt, Usage, as_messages, estimate_tokens, model_span, record_completion
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+from ..paths import DATA_DIR
+
 CATALOG = DATA_DIR / "models.csv"
 
 
@@ -81,39 +82,48 @@ class ModelProfile:
         return self.accuracy.get(skill, self.quality)
 
 
+# The catalog's numbers: probabilities from 0 to 1, and amounts (seconds, $ per 1k tokens) ≥ 0; blank means 0.
+RATES = ("error_rate", "timeout_rate", "spike_rate")
+AMOUNTS = ("latency_s", "latency_sigma", "seconds_per_output_token", "price_in_per_1k", "price_out_per_1k")
+
+
 @lru_cache(maxsize=4)
 def load_profiles(path: Path = CATALOG) -> dict[str, ModelProfile]:
-    """Read the model catalog (a CSV with one model per row) into profiles by name."""
+    """Read the model catalog (a CSV with one model per row) into profiles by name.
+
+    Every value is checked: a bad one raises DataError naming ``file:line`` and what is allowed.
+    """
     if not Path(path).exists():
         raise FileNotFoundError(f"model catalog not found at {path}; reinstall the kit or pass a path to load_profiles()")
-    profiles = {}
-    with open(path, newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            try:
-                profiles[row["name"]] = _profile_from_row(row)
-            except (KeyError, ValueError) as error:
-                raise ValueError(f"{path}: bad row for model {row.get('name')!r}: {error}") from None
-    return profiles
+    rows = csv_rows(Path(path))
+    unique(rows, "name", path=path)
+    return {row["name"]: _profile_from_row(row, where(path, line)) for line, row in rows}
 
 
-def _profile_from_row(row: dict[str, str]) -> ModelProfile:
-    number = lambda key, default=0.0: float(row[key]) if row.get(key, "") != "" else default  # noqa: E731
+def _profile_from_row(row: dict[str, str], at: str) -> ModelProfile:
+    """One catalog row as a profile; ``at`` (file:line) starts every error message."""
+    if not (row.get("name") or "").strip():
+        raise DataError(f"{at}: name is blank; give each model a name, e.g. generalist-small")
+    value = {key: number(row, key, at=at, low=0, default=0.0) for key in AMOUNTS}
+    value.update({key: number(row, key, at=at, low=0, high=1, default=0.0) for key in RATES})
+    try:
+        failures = Failures(error_rate=value["error_rate"], timeout_rate=value["timeout_rate"],
+                            spike_rate=value["spike_rate"],
+                            rate_limit_rpm=int(number(row, "rate_limit_rpm", at=at, low=0, default=0, whole=True)))
+    except ConfigurationError as error:  # rates that add up to more than 1
+        raise DataError(f"{at}: {error}") from None
     return ModelProfile(
         name=row["name"],
         role=row.get("role", "generalist"),
         description=row.get("description", ""),
-        latency_s=number("latency_s"),
-        latency_sigma=number("latency_sigma"),
-        seconds_per_output_token=number("seconds_per_output_token"),
-        pricing=Pricing(number("price_in_per_1k"), number("price_out_per_1k")),
-        failures=Failures(
-            error_rate=number("error_rate"),
-            timeout_rate=number("timeout_rate"),
-            spike_rate=number("spike_rate"),
-            rate_limit_rpm=int(number("rate_limit_rpm")),
-        ),
-        quality=number("quality", 0.8),
-        accuracy={key[4:]: float(value) for key, value in row.items() if key.startswith("acc_") and value != ""},
+        latency_s=value["latency_s"],
+        latency_sigma=value["latency_sigma"],
+        seconds_per_output_token=value["seconds_per_output_token"],
+        pricing=Pricing(value["price_in_per_1k"], value["price_out_per_1k"]),
+        failures=failures,
+        quality=number(row, "quality", at=at, low=0, high=1, default=0.8),
+        accuracy={key[4:]: number(row, key, at=at, low=0, high=1)
+                  for key, text in row.items() if key.startswith("acc_") and text != ""},
     )
 
 
