@@ -64,7 +64,7 @@ def test_arun_on_the_virtual_clock_is_exact():
 
 
 def test_arun_on_the_wall_clock_really_waits():
-    result = asyncio.run(arun(sleeper(0.05), "x"))
+    result = asyncio.run(arun(sleeper(0.05), "x", clock="wall"))
     assert result.clock == "wall"
     assert result.trace.latency >= 0.05
 
