@@ -111,11 +111,13 @@ class _JumpingSelector(selectors.DefaultSelector):
         self._loop = loop
 
     def select(self, timeout: float | None = None) -> list[Any]:
-        if timeout == 0:
-            return super().select(0)
         if self._loop.threads_at_work:  # a thread takes no virtual time: wait for it in real time
-            return super().select(None)
-        events = super().select(0)
+            return super().select(timeout if timeout == 0 else None)
+        # Only the loop's own wake-up pipe is registered (the usual case): nothing to poll, since
+        # a call from another thread is already queued in the loop when the pipe is written to.
+        events = super().select(0) if len(self.get_map()) > 1 else []
+        if timeout == 0:
+            return events
         if not events:
             if timeout is None:  # no timer at all, and nothing else can wake a task
                 self._loop.stuck()
