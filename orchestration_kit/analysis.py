@@ -21,15 +21,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, Callable
 
 from .clock import get_clock
+from .driver import drive
 from .patterns.router import Decision
-from .runner import RunResult, arun, run
+from .runner import RunResult, run_in_loop
 from .skills.base import read_json
+from .steps import as_step
+from .trace import Trace
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -72,10 +74,15 @@ def overlap_f1(prediction: Any, label: Any) -> float:
 
 @dataclass(frozen=True, eq=False)  # eq=False: comparing DataFrames with == is ambiguous
 class EvaluationResult:
-    """One flow's results: ``items`` (a row per item) and the ``summary``, ``confusion`` tables."""
+    """One flow's results: ``items`` (a row per item) and the ``summary``, ``confusion`` tables.
+
+    ``traces`` holds each item's Trace, in item order, if ``evaluate(..., keep_traces=True)``
+    (None otherwise: an evaluation keeps only what its tables need, so its memory stays small).
+    """
 
     name: str
     items: pd.DataFrame
+    traces: list[Trace | None] | None = field(default=None, repr=False)
 
     @property
     def accuracy(self) -> float:
@@ -120,13 +127,14 @@ class EvaluationResult:
 def evaluate(flow: Any, data: Any, *, input_column: str = "text", label_column: str = "label",
              predict: Callable[[RunResult], Any] | None = None, score: Callable[[Any, Any], float] = exact,
              clock: Any = "virtual", seed: int = 0, concurrency: int = 8, progress: bool = True,
-             name: str | None = None, executor: Any = None) -> EvaluationResult:
+             name: str | None = None, executor: Any = None, keep_traces: bool = False) -> EvaluationResult:
     """Run ``flow`` on every row of ``data`` (a DataFrame) and score its predictions.
 
     ``predict`` turns a RunResult into the predicted label (default: ``default_prediction``);
     ``score(prediction, label)`` gives 0..1 (default: exact match). On the virtual clock
     items run one after another (each run is instant); on the wall clock up to
-    ``concurrency`` run at once.
+    ``concurrency`` run at once. ``keep_traces=True`` keeps every item's trace in
+    ``result.traces`` (memory grows with the number of items).
 
     ``executor`` shares the items out among the workers of a Dask cluster: a
     ``dask.distributed.Client``, a scheduler address (``"tcp://10.0.0.5:8786"``) or
@@ -146,7 +154,8 @@ def evaluate(flow: Any, data: Any, *, input_column: str = "text", label_column: 
     name = name or getattr(flow, "name", None) or getattr(flow, "__name__", type(flow).__name__)
     ids = list(frame["id"]) if "id" in frame.columns else list(range(len(frame)))
     items = list(zip(ids, frame[input_column], frame[label_column]))
-    work = partial(_score_items, flow, predict=predict, score=score, clock=clock, seed=seed, concurrency=concurrency)
+    work = partial(_score_items, flow, predict=predict, score=score, clock=clock, seed=seed, concurrency=concurrency,
+                   keep_traces=keep_traces)
     bar = _progress_bar(len(items), progress, name)
     try:
         if executor is None:
@@ -155,21 +164,52 @@ def evaluate(flow: Any, data: Any, *, input_column: str = "text", label_column: 
             from .distributed import map_chunks
 
             rows = map_chunks(work, items, executor, bar=bar,
-                              on_lost=lambda item, error: _row(*item, error, predict, score))
+                              on_lost=lambda item, error: _row(*item, error, predict, score, keep_traces))
     finally:
         if bar is not None:
             bar.close()
-    return EvaluationResult(name, pd.DataFrame(rows))
+    traces = [row.pop("trace") for row in rows] if keep_traces else None
+    return EvaluationResult(name, pd.DataFrame(rows), traces)
 
 
 def _score_items(flow: Any, items: list[tuple[Any, Any, Any]], *, predict: Callable, score: Callable, clock: Any,
-                 seed: int, concurrency: int, bar: Any = None) -> list[dict[str, Any]]:
-    """Run the flow on each (id, input, label) item and score it: a row per item, in order."""
-    outcomes = _run_all(flow, [x for _, x, _ in items], clock, seed, concurrency, bar)
-    return [_row(item_id, x, label, outcome, predict, score) for (item_id, x, label), outcome in zip(items, outcomes)]
+                 seed: int, concurrency: int, keep_traces: bool = False, bar: Any = None) -> list[dict[str, Any]]:
+    """Run the flow on each (id, input, label) item and score it: a row per item, in order.
+
+    All the items share one event loop (each run still has its own clock starting at 0,
+    its own context and its own tasks); a row is made as soon as its run ends, so only
+    the rows are kept, and the traces only when asked.
+    """
+    chosen, step = get_clock(clock), as_step(flow, "the flow")
+
+    async def row_of(item: tuple[Any, Any, Any]) -> dict[str, Any]:
+        try:
+            outcome: Any = await run_in_loop(step, item[1], chosen, seed)
+        except Exception as error:
+            outcome = error
+        if bar is not None:
+            bar.update(1)
+        return _row(*item, outcome, predict, score, keep_traces)
+
+    async def one_after_another() -> list[dict[str, Any]]:  # virtual time: each run is instant anyway
+        return [await row_of(item) for item in items]
+
+    async def concurrently() -> list[dict[str, Any]]:  # wall time: ``concurrency`` workers share the items
+        rows: list[Any] = [None] * len(items)
+        todo = iter(enumerate(items))
+
+        async def worker() -> None:
+            for i, item in todo:  # one shared iterator: each worker takes the next item
+                rows[i] = await row_of(item)
+
+        await asyncio.gather(*(worker() for _ in range(min(concurrency, len(items)))))
+        return rows
+
+    return drive(chosen, one_after_another if chosen.is_virtual else concurrently)
 
 
-def _row(item_id: Any, x: Any, label: Any, outcome: Any, predict: Callable, score: Callable) -> dict[str, Any]:
+def _row(item_id: Any, x: Any, label: Any, outcome: Any, predict: Callable, score: Callable,
+         keep_trace: bool = False) -> dict[str, Any]:
     """One item's result. ``outcome`` is a RunResult or the exception the run raised."""
     failed = isinstance(outcome, BaseException)
     trace = getattr(outcome, "trace", None)
@@ -181,54 +221,13 @@ def _row(item_id: Any, x: Any, label: Any, outcome: Any, predict: Callable, scor
             prediction = predict(outcome)
         except Exception as problem:  # a predict that cannot read this output: an error row, not a crash
             status, error = "error", f"predict failed: {type(problem).__name__}: {problem}"
-    return {"id": item_id, "input": x, "label": label, "prediction": prediction,
-            "score": float(score(prediction, label)) if status == "ok" else 0.0, "status": status, "error": error,
-            "latency_s": trace.latency if trace else 0.0, "cost_usd": trace.cost if trace else 0.0,
-            "tokens": trace.tokens if trace else 0, "calls": trace.calls if trace else 0,
-            "output": None if failed else outcome.output}
-
-
-def _run_all(flow: Any, inputs: list[Any], clock: Any, seed: int, concurrency: int, bar: Any) -> list[Any]:
-    if get_clock(clock).is_virtual:
-        outcomes = []
-        for x in inputs:
-            try:
-                outcomes.append(run(flow, x, clock="virtual", seed=seed))
-            except Exception as error:
-                outcomes.append(error)
-            if bar is not None:
-                bar.update(1)
-        return outcomes
-    return _drive(_run_concurrently(flow, inputs, clock, seed, concurrency, bar))
-
-
-async def _run_concurrently(flow: Any, inputs: list[Any], clock: Any, seed: int, concurrency: int, bar: Any) -> list[Any]:
-    limit = asyncio.Semaphore(concurrency)
-
-    async def one(x: Any) -> Any:
-        async with limit:
-            try:
-                return await arun(flow, x, clock=clock, seed=seed)
-            except Exception as error:
-                return error
-            finally:
-                if bar is not None:
-                    bar.update(1)
-
-    return list(await asyncio.gather(*(one(x) for x in inputs)))
-
-
-def _drive(coroutine: Any) -> Any:
-    """Run a coroutine to the end, also from Jupyter (whose loop is already running)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coroutine)
-    box: dict[str, Any] = {}
-    thread = threading.Thread(target=lambda: box.update(result=asyncio.run(coroutine)), daemon=True)
-    thread.start()
-    thread.join()
-    return box["result"]
+    totals = trace.totals() if trace is not None else {"latency_s": 0.0, "cost_usd": 0.0, "tokens": 0, "calls": 0}
+    row = {"id": item_id, "input": x, "label": label, "prediction": prediction,
+           "score": float(score(prediction, label)) if status == "ok" else 0.0, "status": status, "error": error,
+           **totals, "output": None if failed else outcome.output}
+    if keep_trace:
+        row["trace"] = trace
+    return row
 
 
 def _progress_bar(total: int, enabled: bool, name: str) -> Any:

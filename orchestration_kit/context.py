@@ -16,10 +16,11 @@ import asyncio
 import contextvars
 import hashlib
 import random
+import time
 from typing import Any
 
 from .clock import Clock
-from .trace import _TIME_DIGITS, Span, Trace
+from .trace import Span, Trace, seconds
 
 # The span that is open in the current task; asyncio copies it into child tasks,
 # so spans started inside parallel branches get the right parent.
@@ -46,13 +47,38 @@ class Context:
         self.trace = Trace()
         self._next_id = 0
         self._counters: dict[tuple[Any, ...], int] = {}
-        self._loop_time = asyncio.get_running_loop().time  # a run lives on one loop: look it up once
-        self._t0 = self._loop_time()
+        # A run lives on one loop: look its clock up once. The virtual loop counts whole
+        # nanoseconds; a wall-clock loop runs on time.monotonic, whose exact form is monotonic_ns.
+        self._time_ns = getattr(asyncio.get_running_loop(), "time_ns", time.monotonic_ns)
+        self._t0_ns = self._time_ns()
+        self._open: dict[int, SpanRecorder] = {}  # the spans open right now, by id
         self.state: dict[str, Any] = {}  # per-run scratch space (e.g. a model's rate-limit window)
 
+    def now_ns(self) -> int:
+        """Whole nanoseconds since the run started (exact: add and compare these)."""
+        return self._time_ns() - self._t0_ns
+
     def now(self) -> float:
-        """Seconds since the run started (virtual or real, depending on the clock)."""
-        return round(self._loop_time() - self._t0, _TIME_DIGITS)
+        """Seconds since the run started (virtual or real, depending on the clock), e.g. 0.073."""
+        return seconds(self._time_ns() - self._t0_ns)
+
+    def open_spans(self) -> list[SpanRecorder]:
+        """The spans that have started and not ended yet, outermost first."""
+        return sorted(self._open.values(), key=lambda span: span.id)
+
+    def waiting(self) -> str:
+        """The innermost open spans with their chain of parents, e.g. "'slow' (step, since 0 s) in 'parallel'"."""
+        spans = {span.id: span for span in self._open.values()}
+        parents = {span.parent for span in spans.values()}
+        found = []
+        for leaf in sorted((s for s in spans.values() if s.id not in parents), key=lambda s: s.id)[:5]:
+            chain, up = [], spans.get(leaf.parent)
+            while up is not None:
+                chain.append(f"{up.name!r}")
+                up = spans.get(up.parent)
+            kind = leaf.fields.get("kind", "step")
+            found.append(f"{leaf.name!r} ({kind}, since {leaf.start:g} s)" + "".join(f" in {name}" for name in chain))
+        return "; ".join(found) or "the flow itself (no span is open)"
 
     def rng(self, *key: object) -> random.Random:
         """A random generator seeded by the run's seed and ``key``.
@@ -107,10 +133,12 @@ class SpanRecorder:
     async def __aenter__(self) -> SpanRecorder:
         self.parent = _current_span.get()
         self.start = self._ctx.now()
+        self._ctx._open[self.id] = self
         self._tokens = (_current_span.set(self.id), _current_span_label.set((self.name, self.fields.get("kind", "step"))))
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        self._ctx._open.pop(self.id, None)
         if self._tokens:
             _current_span.reset(self._tokens[0])
             _current_span_label.reset(self._tokens[1])

@@ -1,26 +1,43 @@
 """Running a flow: ``run()`` from ordinary code or Jupyter, ``arun()`` with ``await``.
 
-    >>> result = run(flow, "Where is my refund?")            # virtual clock: instant
+    >>> result = run(flow, "Where is my refund?")                    # virtual clock: instant
     >>> result.output, result.trace.latency
-    >>> result = run(flow, "Where is my refund?", clock="wall")   # real time, real backends
-    >>> result = await arun(flow, "Where is my refund?")        # top-level await in Jupyter
+    >>> result = run(flow, "Where is my refund?", clock="wall")       # real time, real backends
+    >>> result = await arun(flow, "Where is my refund?")              # top-level await in Jupyter
+    >>> result = await arun(flow, "Where is my refund?", clock="wall")
 
-Jupyter already runs an event loop, where ``asyncio.run()`` fails with "event
-loop is already running". ``run()`` sidesteps that by driving its own loop on
-a private thread and handing back the result.
+One rule for both: the clock is virtual unless you say ``clock="wall"``. A
+real model on the virtual clock is refused with ``RealTimeRequired``, whose
+message says to pass ``clock="wall"``, so a wrong clock never goes unnoticed.
+
+Where the flow runs: ``run()`` drives a fresh event loop of its own (on a
+reused worker thread when a loop is already running, as in Jupyter; see
+driver.py). ``arun()`` on the wall clock runs the flow on the caller's own
+loop, so it can talk to servers running there; on the virtual clock it drives
+a private virtual loop on a worker thread and awaits it.
+
+Each run owns the tasks it starts (tasks.py): when it ends, they are
+cancelled and awaited, and nobody else's, so concurrent ``arun()`` calls on
+one loop never cancel each other. Ctrl-C stops a run; ``cancel_runs(thread)``
+stops the runs another thread started. On the wall clock a run that waits for
+something that never comes hangs, as any asyncio program does; on the virtual
+clock it ends with ``Deadlock`` (see clock.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
 from dataclasses import dataclass
 from typing import Any
 
-from .clock import Clock, get_clock
-from .context import Context, _current_context
+from .clock import Clock, Deadlock, get_clock
+from .context import Context, _current_context, _current_span
+from .driver import LiveRun, cancel_runs, drive, on_a_fresh_loop, on_a_worker
 from .steps import as_step
+from .tasks import RunTasks
 from .trace import Trace
+
+__all__ = ["RunResult", "arun", "cancel_runs", "run"]
 
 
 @dataclass(frozen=True)
@@ -48,69 +65,60 @@ def run(flow: Any, input: Any, *, clock: str | Clock = "virtual", seed: int = 0)
     """
     chosen = get_clock(clock)
     step = as_step(flow, "the flow")
-
-    def drive() -> RunResult:
-        loop = chosen.new_loop()
-        try:
-            return loop.run_until_complete(_run_in_loop(step, input, chosen, seed))
-        finally:
-            try:
-                _cancel_all_tasks(loop)  # a run stopped from outside (an interrupt) leaves no task half-run
-                loop.run_until_complete(loop.shutdown_asyncgens())
-            finally:
-                loop.close()
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return drive()  # no loop running here: drive ours on this thread
-    return _run_on_private_thread(drive)
+    return drive(chosen, lambda: run_in_loop(step, input, chosen, seed))
 
 
-async def arun(flow: Any, input: Any, *, clock: str | Clock = "wall", seed: int = 0) -> RunResult:
-    """Like ``run()``, but awaitable; defaults to the wall clock (real backends).
+async def arun(flow: Any, input: Any, *, clock: str | Clock = "virtual", seed: int = 0) -> RunResult:
+    """Like ``run()``, but awaitable; pass ``clock="wall"`` for real backends.
 
     On the wall clock the flow runs on the caller's own event loop; on the
-    virtual clock it runs on a private loop in a worker thread.
+    virtual clock it runs on a private loop in a worker thread. Cancelling the
+    ``await`` cancels the run.
     """
     chosen = get_clock(clock)
-    if chosen.is_virtual:
-        return await asyncio.to_thread(run, flow, input, clock=chosen, seed=seed)
-    return await _run_in_loop(as_step(flow, "the flow"), input, chosen, seed)
-
-
-async def _run_in_loop(step: Any, input: Any, clock: Clock, seed: int) -> RunResult:
-    ctx = Context(clock, seed)
-    token = _current_context.set(ctx)
-    before = asyncio.all_tasks()
+    step = as_step(flow, "the flow")
+    if not chosen.is_virtual:
+        return await run_in_loop(step, input, chosen, seed)
+    job = LiveRun()
+    main = lambda: run_in_loop(step, input, chosen, seed)  # noqa: E731
+    future = on_a_worker(lambda: on_a_fresh_loop(chosen, main, job), job.origin)
     try:
-        output = await step(input, ctx)
+        return await asyncio.wrap_future(future)
+    except asyncio.CancelledError:
+        job.cancel()
+        raise
+
+
+async def run_in_loop(step: Any, input: Any, clock: Clock, seed: int) -> RunResult:
+    """One run on the running loop: its own context, trace and tasks; errors carry the trace."""
+    live = LiveRun()
+    span_token = _current_span.set(None)  # a run's spans form a tree of their own, even in a nested run
+    start_at_zero = getattr(asyncio.get_running_loop(), "start_at_zero", None)
+    if start_at_zero is not None:
+        start_at_zero()  # the virtual clock: every run starts at t = 0, also on a reused loop
+    ctx = Context(clock, seed)
+    live.started(ctx)
+    token = _current_context.set(ctx)
+    try:
+        async with RunTasks():
+            output = await step(input, ctx)
+    except asyncio.CancelledError as error:
+        if not live.stuck_message:
+            _attach_trace(error, ctx.trace)
+            raise
+        stuck = Deadlock(live.stuck_message)
+        _attach_trace(stuck, ctx.trace)
+        if live.task is not None and hasattr(live.task, "uncancel"):
+            live.task.uncancel()  # the cancel was ours, to stop the stuck run: the caller's task goes on
+        raise stuck from None
     except BaseException as error:
         _attach_trace(error, ctx.trace)
         raise
     finally:
         _current_context.reset(token)
-        await _cancel_leftover_tasks(before)
+        _current_span.reset(span_token)
+        live.ended()
     return RunResult(output=output, trace=ctx.trace, clock=clock.name, seed=seed)
-
-
-async def _cancel_leftover_tasks(before: set[asyncio.Task[Any]]) -> None:
-    """Structured concurrency: no task started during a run outlives it."""
-    current = asyncio.current_task()
-    leftovers = [t for t in asyncio.all_tasks() if t not in before and t is not current and not t.done()]
-    for task in leftovers:
-        task.cancel()
-    if leftovers:
-        await asyncio.gather(*leftovers, return_exceptions=True)
-
-
-def _cancel_all_tasks(loop: asyncio.AbstractEventLoop) -> None:
-    """What asyncio.run() does on its way out: cancel what is still running and let it finish."""
-    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
-    for task in pending:
-        task.cancel()
-    if pending:
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
 
 def _attach_trace(error: BaseException, trace: Trace) -> None:
@@ -119,19 +127,3 @@ def _attach_trace(error: BaseException, trace: Trace) -> None:
     except AttributeError:  # a few built-in exception types refuse new attributes
         pass
 
-
-def _run_on_private_thread(drive: Any) -> RunResult:
-    outcome: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            outcome["result"] = drive()
-        except BaseException as error:  # handed back to the caller's thread below
-            outcome["error"] = error
-
-    thread = threading.Thread(target=target, name="orchestration-kit-run", daemon=True)
-    thread.start()
-    thread.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["result"]

@@ -18,9 +18,21 @@ from typing import TYPE_CHECKING, Any, Iterator
 if TYPE_CHECKING:
     import pandas as pd
 
-# Times are stored rounded to the nanosecond, so virtual-time sums such as
-# 0.3 + 1.0 + 2.0 read as 3.3 rather than 3.3000000000000003.
-_TIME_DIGITS = 9
+# How times are kept: a run's clock counts whole nanoseconds (ints, exact); a span
+# stores readable float seconds made from them (``start = start_ns / 1e9``) and
+# gives the integers back exactly (``start_ns``), so sums and comparisons of
+# durations done in nanoseconds never flip on rounding. Exact below 2**51 ns (26 days).
+NS = 1_000_000_000  # nanoseconds per second
+
+
+def seconds(ns: int) -> float:
+    """Nanoseconds as float seconds, e.g. ``seconds(73_000_000) == 0.073``."""
+    return ns / NS
+
+
+def nanoseconds(s: float) -> int:
+    """Float seconds made by ``seconds()`` back to the exact nanoseconds."""
+    return round(s * NS)
 
 
 @dataclass(frozen=True)
@@ -46,8 +58,23 @@ class Span:
     confidence: float | None = None  # how sure that routing decision was
 
     @property
+    def start_ns(self) -> int:
+        """When the span started, in whole nanoseconds since the run began (exact)."""
+        return nanoseconds(self.start)
+
+    @property
+    def end_ns(self) -> int:
+        return nanoseconds(self.end)
+
+    @property
+    def duration_ns(self) -> int:
+        """The span's duration in whole nanoseconds: add these up, not float seconds."""
+        return self.end_ns - self.start_ns
+
+    @property
     def duration(self) -> float:
-        return round(self.end - self.start, _TIME_DIGITS)
+        """The span's duration in seconds, e.g. 0.073 (made from ``duration_ns``)."""
+        return seconds(self.duration_ns)
 
 
 class Trace:
@@ -67,11 +94,16 @@ class Trace:
 
     # -- totals -------------------------------------------------------------
     @property
+    def latency_ns(self) -> int:
+        """The makespan in whole nanoseconds (exact)."""
+        if not self.spans:
+            return 0
+        return nanoseconds(max(s.end for s in self.spans)) - nanoseconds(min(s.start for s in self.spans))
+
+    @property
     def latency(self) -> float:
         """The makespan: from the first span's start to the last span's end, in seconds."""
-        if not self.spans:
-            return 0.0
-        return round(max(s.end for s in self.spans) - min(s.start for s in self.spans), _TIME_DIGITS)
+        return seconds(self.latency_ns)
 
     @property
     def model_calls(self) -> list[Span]:

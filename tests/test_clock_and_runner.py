@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 
 import pytest
@@ -64,7 +65,7 @@ def test_arun_on_the_virtual_clock_is_exact():
 
 
 def test_arun_on_the_wall_clock_really_waits():
-    result = asyncio.run(arun(sleeper(0.05), "x"))
+    result = asyncio.run(arun(sleeper(0.05), "x", clock="wall"))
     assert result.clock == "wall"
     assert result.trace.latency >= 0.05
 
@@ -121,3 +122,81 @@ def test_plain_sync_and_async_functions_with_or_without_ctx_are_steps():
         return text + f"! (seed {ctx.seed})"
 
     assert run(Sequential(stages=[upper, exclaim]), "hi", seed=7).output == "HI! (seed 7)"
+
+
+# -- time is counted in whole nanoseconds ------------------------------------------------------
+def test_sleeping_exact_durations_gives_exact_summable_span_times():
+    # 0.058 + 0.015 is 0.07300000000000001 in floats; in nanoseconds it is exactly 73_000_000.
+    trace = run(Sequential(stages=[sleeper(0.058, name="draft"), sleeper(0.015, name="refine")]), "x").trace
+    draft, refine = trace.find("draft")[0], trace.find("refine")[0]
+    assert (draft.duration_ns, refine.duration_ns) == (58_000_000, 15_000_000)
+    assert trace.latency_ns == draft.duration_ns + refine.duration_ns == 73_000_000
+    assert (trace.latency, draft.end, refine.start) == (0.073, 0.058, 0.058)  # readable floats made from them
+
+
+def test_a_hundred_decimal_stages_add_up_exactly():
+    trace = run(Sequential(stages=[sleeper(0.1, name=f"stage {i}") for i in range(100)]), "x").trace
+    stages = [s for s in trace if s.name.startswith("stage ")]
+    assert sum(s.duration_ns for s in stages) == trace.latency_ns == 10 * 10**9 and trace.latency == 10.0
+    assert all(a.end_ns == b.start_ns for a, b in zip(stages, stages[1:]))
+
+
+def test_the_context_gives_exact_nanoseconds():
+    async def timed(x, ctx):
+        start = ctx.now_ns()
+        await asyncio.sleep(0.3)
+        return ctx.now_ns() - start, ctx.now()
+
+    assert run(timed, None).output == (300_000_000, 0.3)
+
+
+def test_a_sleep_shorter_than_a_nanosecond_still_moves_time_on():
+    async def tiny(x):
+        for _ in range(3):
+            await asyncio.sleep(1e-12)
+        return asyncio.get_running_loop().time_ns()
+
+    assert run(tiny, None).output == 3
+
+
+# -- one rule for the default clock -----------------------------------------------------------
+def test_run_and_arun_both_default_to_the_virtual_clock():
+    started = time.perf_counter()
+    result = asyncio.run(arun(sleeper(30.0), "x"))
+    assert (result.clock, result.trace.latency) == ("virtual", 30.0)
+    assert run(sleeper(30.0), "x").clock == "virtual"
+    assert time.perf_counter() - started < 20  # 30 s of virtual time, not of real time
+
+
+def test_a_real_backend_awaited_with_the_default_clock_is_refused_with_the_fix():
+    from orchestration_kit import Ask, OpenAICompatible
+
+    model = OpenAICompatible("generalist-small", base_url="http://127.0.0.1:9/v1")
+    with pytest.raises(RealTimeRequired, match="clock='wall'"):
+        asyncio.run(arun(Ask(model), "hello"))
+
+
+# -- run() inside a running loop reuses its worker thread ----------------------------------------
+def test_run_inside_a_running_loop_reuses_one_worker_thread():
+    seen = []
+
+    def which_thread(x):
+        seen.append(threading.current_thread())  # thread objects, not idents: the OS reuses idents
+        return x
+
+    async def notebook_cells():
+        return [run(which_thread, i).output for i in range(5)]
+
+    assert asyncio.run(notebook_cells()) == [0, 1, 2, 3, 4]
+    assert len(set(seen)) == 1 and seen[0] is not threading.main_thread()
+
+
+def test_a_run_nested_in_a_step_gets_a_worker_of_its_own():
+    async def outer(x):
+        return run(sleeper(2.0), x).trace.latency  # a step that calls run(): its loop is busy, so another worker
+
+    async def cell():
+        return run(outer, "x")
+
+    result = asyncio.run(cell())
+    assert result.output == 2.0 and result.trace.latency == 0.0  # the inner run's time is its own
