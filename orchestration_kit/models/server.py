@@ -32,6 +32,7 @@ import asyncio
 import ipaddress
 import itertools
 import logging
+import socket
 import time
 from typing import Any
 
@@ -86,7 +87,8 @@ class ModelServer:
         self.learners = {name: Learner(name, seed, requests_per_minute) for name in names}
         self.connections_opened = self.requests = self.unauthorised = 0
         self.ids = itertools.count(1)  # one answer id each, taken when the request arrives
-        self._server: asyncio.AbstractServer | None = None
+        self._listener: socket.socket | None = None
+        self._accepting: asyncio.Task[None] | None = None  # the loop taking new connections
 
     @property
     def base_url(self) -> str:
@@ -94,18 +96,37 @@ class ModelServer:
         return f"http://{self.host}:{self.port}{self.prefix}/v1"
 
     async def start(self) -> ModelServer:
-        self._server = await asyncio.start_server(self._connection, self.host, self.port)
-        self.port = self._server.sockets[0].getsockname()[1]  # the real port, if 0 asked for any
+        family = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)[0][0]
+        self._listener = socket.create_server((self.host, self.port), family=family, backlog=128)
+        self._listener.setblocking(False)
+        self.port = self._listener.getsockname()[1]  # the real port, if 0 asked for any
+        self._accepting = asyncio.create_task(self._accept())
         return self
+
+    async def _accept(self) -> None:
+        """Take connections one at a time, so the server never holds more than its cap (and its files)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                client, _ = await loop.sock_accept(self._listener)
+            except OSError as error:  # e.g. out of files, for a moment: wait, then carry on
+                logger.warning("cannot accept a connection (%s); retrying", error.strerror)
+                await asyncio.sleep(0.1)
+                continue
+            reader, writer = await asyncio.open_connection(sock=client)
+            asyncio.create_task(self._connection(reader, writer))
+            await asyncio.sleep(0)  # let it take its place (or make room) before the next one comes in
 
     async def close(self) -> None:
         """Stop listening and end every open connection: no task outlives the server."""
-        if self._server is not None:
-            self._server.close()
+        if self._accepting is not None:
+            self._accepting.cancel()
+            await asyncio.gather(self._accepting, return_exceptions=True)
+            self._listener.close()
             for task in self.connections.tasks:  # idle keep-alive connections would wait for their timeout
                 task.cancel()
             await asyncio.gather(*self.connections.tasks, return_exceptions=True)
-            await self._server.wait_closed()
+            self._accepting = None
 
     async def __aenter__(self) -> ModelServer:
         return await self.start()
