@@ -34,6 +34,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 
@@ -150,18 +151,23 @@ def _failure(status: int, content: bytes) -> str:
 class KitServer:
     """``orchestration-kit serve`` in a child process on a free loopback port; stopped on leaving."""
 
-    def __init__(self, *options: str, env: dict[str, str] | None = None) -> None:
+    def __init__(self, *options: str, env: dict[str, str] | None = None, **popen_options: object) -> None:
         with socket.socket() as probe:
             probe.bind((HOST, 0))
             self.port = probe.getsockname()[1]
         self.url = f"http://{HOST}:{self.port}"
         self.command = [sys.executable, "-m", "orchestration_kit.serve", "--port", str(self.port), *options]
-        self.env = env
+        self.env, self.popen_options = env, popen_options
+        self.output = ""
 
     def __enter__(self) -> KitServer:
-        self.process = subprocess.Popen(self.command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        env={**os.environ, **(self.env or {})})
+        # Its output goes to a file, not a pipe: an access log line per request would fill a pipe nobody reads.
+        self._log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(self.command, stdout=self._log, stderr=subprocess.STDOUT,
+                                        env={**os.environ, **(self.env or {})}, **self.popen_options)
         for _ in range(300):  # up to 30 s
+            if self.process.poll() is not None:
+                break  # it refused to start: say why
             try:
                 if httpx.get(self.url + "/health", timeout=1.0).status_code == 200:
                     return self
@@ -182,10 +188,19 @@ class KitServer:
     def __exit__(self, *exc: object) -> None:
         self.process.terminate()
         try:
-            self.output = self.process.communicate(timeout=10)[0].decode(errors="replace")
+            self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            self.output = self.process.communicate()[0].decode(errors="replace")
+            self.process.wait()
+        self._log.seek(0)
+        self.output = self._log.read().decode(errors="replace")
+        self._log.close()
+
+    def rss_bytes(self) -> int:
+        """The server's resident memory now, from /proc (Linux)."""
+        with open(f"/proc/{self.process.pid}/status") as status:
+            kib = next(line for line in status if line.startswith("VmRSS:")).split()[1]
+        return int(kib) * 1024
 
 
 SCENARIOS = {  # label: the server's options

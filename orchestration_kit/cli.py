@@ -1,6 +1,7 @@
 """The ``orchestration-kit`` command: one entry point, one module per subcommand.
 
     orchestration-kit serve            # the simulated models over an OpenAI-compatible API
+    orchestration-kit usage            # a classroom server's usage per learner
     orchestration-kit check FILE.ipynb # grade a learner's notebook
     orchestration-kit doctor           # is this machine ready for the course?
 
@@ -19,6 +20,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "doctor": ("orchestration_kit.doctor", "check that this machine is ready for the course"),
     "check": ("orchestration_kit.grading.shell", "grade exercise notebooks headless and print a score table"),
     "serve": ("orchestration_kit.serve", "serve the simulated models over an OpenAI-compatible API on 127.0.0.1"),
+    "usage": ("orchestration_kit.usage", "show a classroom server's usage per learner (the instructor's view)"),
     "llm": ("orchestration_kit.local_llm", "serve a real small LLM (SmolLM2-135M) offline on 127.0.0.1"),
 }
 

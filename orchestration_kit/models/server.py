@@ -7,48 +7,45 @@ One endpoint for a classroom, or offline practice of the real-backend path::
     >>> client = OpenAI(base_url="http://127.0.0.1:8000/v1", api_key="unused")
     >>> client.chat.completions.create(model="generalist-small", messages=[{"role": "user", "content": "Hi"}])
 
-It serves ``POST /v1/chat/completions`` (with ``"stream": true`` too),
-``GET /v1/models`` and ``GET /health``. With a ``token`` (a shared secret for a
-classroom), the ``/v1`` routes want it as the API key (``Authorization: Bearer
-<token>``); ``/health`` stays open for monitoring. Models answer in real time: the time
-to the first token comes from the simulated model, then the text streams at
-the model's speed per token; ``speed`` scales both (0 answers at once).
-Simulated failures become real HTTP errors (429 with ``Retry-After``, 500,
-504). An extra body field ``skill`` (and ``skill_args``) runs a simulated skill.
+It serves ``POST /v1/chat/completions`` (streamed too; the options are checked in
+``server_chat.py``), ``GET /v1/models`` and ``/v1/models/{id}``, ``GET /health``
+(open, for monitoring) and ``GET /usage`` (the instructor's view). Who may ask:
+a shared ``token``, or each learner's own from a ``roster`` (``server_learners.py``);
+a server open to the network without either refuses to start.
+Models answer in real time: the time to the first token comes from the
+simulated model, then the text streams at the model's speed per token;
+``speed`` scales both (0 answers at once). Simulated failures become real HTTP
+errors (429 with ``Retry-After``, 500, 504). An extra body field ``skill`` (and
+``skill_args``) runs a simulated skill.
 
 Written on plain asyncio and ``h11`` (the HTTP/1.1 parser httpx itself uses),
 so the whole server reads top to bottom: no web framework to learn first (the
-reading, limits and JSON replies are in ``server_http.py``).
-A shared endpoint meets hostile input, so every bad request gets a clear 4xx
-(or, for the hopeless ones, a clean close), a body is refused as soon as it is
-too large, and a client that vanishes mid-answer costs nothing but its task.
+reading, refusals and JSON replies are in ``server_http.py``, the deadlines and
+connection cap in ``server_limits.py``). Every bad request gets a clear 4xx, a
+client too slow or too many gets a 408 or 503, and a client that vanishes
+mid-answer costs nothing but its task.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
-import json
+import ipaddress
+import itertools
 import logging
-import math
-import re
+import socket
 import time
-from dataclasses import replace
 from typing import Any
 
 import h11
 
-from ..clock import WallClock
-from ..context import Context, _current_context
-from ..errors import BackendError, RateLimited, Timeout
-from ..skills import SKILLS
-from .base import estimate_tokens
-from .server_http import MAX_HEAD, Refused, check_json_content_type, linger, read_request, send_json
-from .simulated import Failures, SimulatedModel, load_profiles
+from .server_answers import Exchange, paced, route
+from .server_http import MAX_HEAD, Idle, Refused, linger, read_request, response_head, send_json
+from .server_learners import ANONYMOUS, INSTRUCTOR, SHARED, Learner, Roster
+from .server_limits import Connections, Limits
+from .simulated import SimulatedModel, load_profiles
 
-_SPANS_KEPT = 1000  # the server's own trace keeps only the latest spans
 logger = logging.getLogger("orchestration_kit.server")
+access_log = logging.getLogger("orchestration_kit.server.access")
 
 
 class ModelServer:
@@ -59,43 +56,77 @@ class ModelServer:
     """
 
     def __init__(self, models: dict[str, SimulatedModel] | None = None, *, host: str = "127.0.0.1", port: int = 8000,
-                 speed: float = 1.0, seed: int = 0, failures: bool = True, token: str | None = None) -> None:
+                 speed: float = 1.0, seed: int = 0, failures: bool = True, token: str | None = None,
+                 roster: dict[str, str] | None = None, instructor_token: str | None = None,
+                 requests_per_minute: int = 0, limits: Limits | None = None, no_auth: bool = False,
+                 prefix: str = "") -> None:
         if speed < 0:
             raise ValueError(f"speed must be >= 0 (1 = real time, 0 = instant), got {speed}")
-        if token is not None and not token:
-            raise ValueError("token must be a non-empty string, or None for an open server")
+        for name, secret in (("token", token), ("instructor_token", instructor_token)):
+            if secret is not None and not secret:
+                raise ValueError(f"{name} must be a non-empty string, or None")
+        if requests_per_minute < 0:
+            raise ValueError(f"requests_per_minute must be 0 (no limit) or more, got {requests_per_minute}")
+        self.guarded = token is not None or bool(roster)
+        if not self.guarded and not no_auth and not _is_loopback(host):
+            raise ValueError(f"refusing to serve {host} without a token: anyone on the network could use it. "
+                             "Set ORCHESTRATION_KIT_TOKEN (or give a --roster of learner tokens), or pass --no-auth "
+                             "if an open endpoint is really what you want")
         models = models or {name: SimulatedModel(name, seed=seed) for name in load_profiles()}
         # name -> (the model, answering its first token at `speed`; seconds per output token at `speed`)
-        self.models = {name: _paced(model, speed, failures) for name, model in models.items()}
+        self.models = {name: paced(model, speed, failures) for name, model in models.items()}
         self.host, self.port, self.speed, self.seed = host, port, speed, seed
-        self.connections_opened = self.requests = 0
-        # Only a digest of the token is kept: the secret itself is in no attribute, repr or log.
-        self._token_digest = _digest(token) if token is not None else None
-        self._connections: set[asyncio.Task[None]] = set()  # one task per open connection
-        self._server: asyncio.AbstractServer | None = None
-        self._ctx: Context | None = None
+        self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
+        self.limits = limits or Limits()
+        self.connections = Connections(self.limits.max_connections)
+        # Only digests of the tokens are kept: no secret is in any attribute, repr or log.
+        holders = {**(roster or {}), **({SHARED: token} if token else {}),
+                   **({INSTRUCTOR: instructor_token} if instructor_token else {})}
+        self.roster = Roster(holders)
+        names = [*(roster or {}), SHARED, INSTRUCTOR, ANONYMOUS]
+        self.learners = {name: Learner(name, seed, requests_per_minute) for name in names}
+        self.connections_opened = self.requests = self.unauthorised = 0
+        self.ids = itertools.count(1)  # one answer id each, taken when the request arrives
+        self._listener: socket.socket | None = None
+        self._accepting: asyncio.Task[None] | None = None  # the loop taking new connections
 
     @property
     def base_url(self) -> str:
         """What an OpenAI client needs as ``base_url``."""
-        return f"http://{self.host}:{self.port}/v1"
+        return f"http://{self.host}:{self.port}{self.prefix}/v1"
 
     async def start(self) -> ModelServer:
-        # One context for the server's life: simulated models count calls per prompt in it, so a
-        # retried request gets a fresh draw (and rate limits per minute work), as with a real model.
-        self._ctx = Context(WallClock(), self.seed)
-        self._server = await asyncio.start_server(self._connection, self.host, self.port)
-        self.port = self._server.sockets[0].getsockname()[1]  # the real port, if 0 asked for any
+        family = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)[0][0]
+        self._listener = socket.create_server((self.host, self.port), family=family, backlog=128)
+        self._listener.setblocking(False)
+        self.port = self._listener.getsockname()[1]  # the real port, if 0 asked for any
+        self._accepting = asyncio.create_task(self._accept())
         return self
+
+    async def _accept(self) -> None:
+        """Take connections one at a time, so the server never holds more than its cap (and its files)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                client, _ = await loop.sock_accept(self._listener)
+            except OSError as error:  # e.g. out of files, for a moment: wait, then carry on
+                logger.warning("cannot accept a connection (%s); retrying", error.strerror)
+                await asyncio.sleep(0.1)
+                continue
+            reader, writer = await asyncio.open_connection(sock=client)
+            asyncio.create_task(self._connection(reader, writer))
+            await asyncio.sleep(0)  # let it take its place (or make room) before the next one comes in
 
     async def close(self) -> None:
         """Stop listening and end every open connection: no task outlives the server."""
-        if self._server is not None:
-            self._server.close()
-            for task in self._connections:  # idle keep-alive connections would wait forever
+        if self._accepting is not None:
+            self._accepting.cancel()
+            await asyncio.gather(self._accepting, return_exceptions=True)
+            self._listener.close()
+            for task in self.connections.tasks:  # idle keep-alive connections would wait for their timeout
                 task.cancel()
-            await asyncio.gather(*self._connections, return_exceptions=True)
-            await self._server.wait_closed()
+            await asyncio.gather(*self.connections.tasks, return_exceptions=True)
+            self._accepting = None
 
     async def __aenter__(self) -> ModelServer:
         return await self.start()
@@ -104,198 +135,107 @@ class ModelServer:
         await self.close()
 
     def __repr__(self) -> str:
-        guarded = ", token required" if self._token_digest else ""
+        guarded = f", {len(self.roster)} tokens" if len(self.roster) > 1 else ", token required" if self.guarded else ""
         return f"ModelServer({self.base_url!r}, models={len(self.models)}, speed={self.speed:g}{guarded})"
+
+    def health(self) -> dict[str, Any]:
+        return {"status": "ok", "models": len(self.models), "requests": self.requests,
+                "connections_opened": self.connections_opened, "connections_open": len(self.connections.tasks),
+                "connections_refused": self.connections.refused, "connections_dropped": self.connections.dropped}
+
+    def who(self, headers: dict[str, str]) -> Learner | None:
+        """The learner whose token came with the request (anonymous on an open server), or None."""
+        scheme, _, given = headers.get("authorization", "").partition(" ")
+        holder = self.roster.who(given.strip()) if scheme.lower() == "bearer" else None
+        if holder is None and not self.guarded:
+            holder = ANONYMOUS
+        return self.learners.get(holder) if holder else None
 
     # -- HTTP/1.1 with h11: read a request, write a response, repeat (keep-alive) -------------
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """One client connection's life: counted while open, always closed, whatever happens."""
         task = asyncio.current_task()
-        self._connections.add(task)
+        if not self.connections.admit(task):  # full, and everyone is being answered: come back in a second
+            writer.write(h11.Connection(h11.SERVER).send(response_head(503, [
+                ("retry-after", "1"), ("content-length", "0"), ("connection", "close")])))
+            writer.close()
+            return
         self.connections_opened += 1
-        _current_context.set(self._ctx)  # this connection's task runs in the server's context
         try:
-            await self._serve_requests(reader, writer)
-        except ConnectionError:
-            pass  # the client went away: nothing left to answer
+            await self._serve_requests(task, reader, writer)
+        except (ConnectionError, Idle):
+            pass  # the client went away, or stayed silent past the idle timeout
         except asyncio.CancelledError:
-            pass  # close() ended us; ending quietly, as Python 3.11's asyncio logs a cancelled connection task
+            pass  # close() ended us, or a newcomer needed our place; Python 3.11's asyncio would log it
+        except h11.ProtocolError as error:  # the exchange broke off mid-way: this connection only
+            logger.warning("closed a connection after an HTTP protocol error: %s", error)
         finally:
             writer.close()
-            self._connections.discard(task)
+            self.connections.leave(task)
 
-    async def _serve_requests(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _serve_requests(self, task: asyncio.Task[None], reader: asyncio.StreamReader,
+                              writer: asyncio.StreamWriter) -> None:
         conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
         try:
-            while (request := await read_request(conn, reader)) is not None:
-                await self._respond(conn, writer, *request)
+            while True:
+                self.connections.waiting(task)
+                request = await read_request(conn, reader, self.limits)
+                if request is None:
+                    break
+                self.connections.busy(task)
+                await self._respond(Exchange(conn, writer, request))
                 if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
                     break  # the client asked to close, the exchange went wrong, or we refused a body early
                 conn.start_next_cycle()
-        except Refused as refused:  # headers or body too large: refused before the body is read
-            await send_json(conn, writer, refused.status, refused.body(), refused.headers)
-            await linger(reader, writer)
+        except Refused as refused:  # too large, too slow or not framed by a length: refused, then closed
+            if conn.our_state in (h11.IDLE, h11.SEND_RESPONSE):
+                await send_json(conn, writer, refused.status, refused.body(), refused.headers)
+                await linger(reader, writer)
         except h11.RemoteProtocolError as error:
             if conn.our_state in (h11.IDLE, h11.SEND_RESPONSE):
                 status = error.error_status_hint  # 400, or 431 for headers too large
                 await send_json(conn, writer, status, Refused(status, f"malformed HTTP request: {error}").body())
 
-    async def _respond(self, conn: h11.Connection, writer: asyncio.StreamWriter, method: str, path: str,
-                       headers: dict[str, str], body: bytes) -> None:
-        routes = {"/health": ("GET", self._health), "/v1/models": ("GET", self._list_models),
-                  "/v1/chat/completions": ("POST", self._chat)}
+    async def _respond(self, exchange: Exchange) -> None:
+        request, started = exchange.request, time.perf_counter()
+        path = request.path.removeprefix(self.prefix) if self.prefix else request.path
         try:
-            if path not in routes:
-                raise Refused(404, f"no route {path}: this server serves POST /v1/chat/completions, GET /v1/models "
-                                   "and GET /health", code="not_found")
-            allowed, handler = routes[path]
-            if method != allowed:
-                raise Refused(405, f"{path} accepts {allowed}, not {method}", code="method_not_allowed")
-            if path != "/health":
-                self._check_token(headers)
-            if method == "POST":
-                check_json_content_type(headers)
-            await handler(conn, writer, body)
+            handler = route(self, request.method, path, exchange)
+            await handler(self, exchange, path)
         except Refused as refused:
-            await send_json(conn, writer, refused.status, refused.body(), refused.headers)
+            await exchange.send(refused.status, refused.body(), refused.headers)
         except Exception as error:  # a bug, not the client's fault: say so, and keep serving everyone else
-            if conn.our_state is not h11.SEND_RESPONSE:
+            if exchange.conn.our_state is not h11.SEND_RESPONSE:
                 raise  # the answer had begun: closing the connection is all that is left
-            logger.exception("%s %s failed", method, path)  # the traceback, for whoever runs the server
+            logger.exception("%s %s failed", request.method, path)  # the traceback, for whoever runs the server
             message = f"the server failed on this request ({type(error).__name__}: {error}); please report it"
-            await send_json(conn, writer, 500, Refused(500, message, code="server_error").body())
-
-    def _check_token(self, headers: dict[str, str]) -> None:
-        if self._token_digest is None:
-            return
-        scheme, _, given = headers.get("authorization", "").partition(" ")
-        # Compare digests of equal length in constant time: how long the reply takes says
-        # nothing about how much of a guess was right, nor about the token's length.
-        if not (scheme.lower() == "bearer" and hmac.compare_digest(_digest(given.strip()), self._token_digest)):
-            raise Refused(401, "missing or wrong token: this server wants its token as the API key "
-                               "(header 'Authorization: Bearer <token>'); ask whoever runs it",
-                          code="invalid_api_key", headers=[("www-authenticate", "Bearer")])
-
-    async def _health(self, conn: h11.Connection, writer: asyncio.StreamWriter, body: bytes) -> None:
-        await send_json(conn, writer, 200, {"status": "ok", "models": len(self.models), "requests": self.requests,
-                                             "connections_opened": self.connections_opened,
-                                             "connections_open": len(self._connections)})
-
-    async def _list_models(self, conn: h11.Connection, writer: asyncio.StreamWriter, body: bytes) -> None:
-        data = [{"id": name, "object": "model", "created": 0, "owned_by": "orchestration-kit"} for name in self.models]
-        await send_json(conn, writer, 200, {"object": "list", "data": data})
-
-    # -- chat completions --------------------------------------------------------------------
-    async def _chat(self, conn: h11.Connection, writer: asyncio.StreamWriter, body: bytes) -> None:
-        self.requests += 1
-        request = _parse_chat(body, self.models)
-        model, per_token = self.models[request["model"]]
-        try:  # the simulated model waits out its time to first token (scaled by speed)
-            completion = await model.complete(request["messages"], max_tokens=request["max_tokens"],
-                                              skill=request["skill"], **request["skill_args"])
-        except RateLimited as error:
-            wait = error.retry_after or 1.0
-            raise Refused(429, str(error), code="rate_limit_exceeded", headers=[
-                ("retry-after", str(math.ceil(wait))), ("retry-after-ms", str(round(wait * 1000)))]) from None
-        except Timeout as error:
-            raise Refused(504, str(error), code="timeout") from None
-        except BackendError as error:
-            raise Refused(error.status or 500, str(error), code="server_error") from None
-        except TypeError as error:  # skill_args that the skill does not take
-            message = f"skill_args do not fit skill {request['skill']!r}: {error}"
-            raise Refused(400, message, param="skill_args") from None
+            await exchange.send(500, Refused(500, message, code="server_error").body())
         finally:
-            del self._ctx.trace.spans[:-_SPANS_KEPT]
-        answer = {"id": f"chatcmpl-sim-{self.requests:06d}", "created": int(time.time()), "model": request["model"]}
-        usage = {"prompt_tokens": completion.usage.input_tokens, "completion_tokens": completion.usage.output_tokens,
-                 "total_tokens": completion.usage.total_tokens}
-        if not request["stream"]:
-            await asyncio.sleep(per_token * completion.usage.output_tokens)
-            message = {"role": "assistant", "content": completion.text}
-            choice = {"index": 0, "message": message, "finish_reason": completion.finish_reason, "logprobs": None}
-            reply = {**answer, "object": "chat.completion", "choices": [choice], "usage": usage}
-            await send_json(conn, writer, 200, reply)
-            return
-        headers = [("content-type", "text/event-stream"), ("cache-control", "no-cache")]
-        writer.write(conn.send(h11.Response(status_code=200, headers=headers)))  # no length: chunked
+            self._account(exchange, path, time.perf_counter() - started)
 
-        async def send(choices: list[dict[str, Any]], **extra: Any) -> None:
-            chunk = {**answer, "object": "chat.completion.chunk", "choices": choices, **extra}
-            writer.write(conn.send(h11.Data(data=f"data: {json.dumps(chunk)}\n\n".encode())))
-            await writer.drain()
-
-        await send([{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}])
-        for piece in re.findall(r"\s*\S+\s*", completion.text) or [completion.text]:  # word-sized pieces
-            await asyncio.sleep(per_token * estimate_tokens(piece))
-            await send([{"index": 0, "delta": {"content": piece}, "finish_reason": None}])
-        await send([{"index": 0, "delta": {}, "finish_reason": completion.finish_reason}])
-        if request["include_usage"]:
-            await send([], usage=usage)
-        writer.write(conn.send(h11.Data(data=b"data: [DONE]\n\n")) + conn.send(h11.EndOfMessage()))
-        await writer.drain()
+    def _account(self, exchange: Exchange, path: str, seconds: float) -> None:
+        """Count the request for its learner, and write one access-log line: who, what, how it went (no secret)."""
+        learner, status = exchange.learner, exchange.status or 499  # 499: the client left before the answer
+        if learner is not None and path.startswith("/v1/"):
+            learner.record(status, prompt_tokens=exchange.prompt_tokens, completion_tokens=exchange.completion_tokens,
+                           cost=exchange.cost, user=exchange.user)
+        access_log.info("%s user=%s %s %s %d model=%s tokens=%d+%d %.3fs", learner.name if learner else "-",
+                        _printable(exchange.user or "-"), exchange.request.method, _printable(path), status,
+                        exchange.model or "-", exchange.prompt_tokens, exchange.completion_tokens, seconds)
 
 
-def _paced(model: SimulatedModel, speed: float, failures: bool) -> tuple[SimulatedModel, float]:
-    """The model, answering its first token ``speed`` times its usual delay; and seconds per output token.
-
-    The server pays the per-token time itself while it streams, so a stream's
-    pieces arrive at the model's pace rather than all at once at the end.
-    """
-    profile = model.profile
-    fails = profile.failures if failures else Failures()
-    first_token = replace(profile, latency_s=profile.latency_s * speed, seconds_per_output_token=0.0,
-                          failures=replace(fails, hang_s=fails.hang_s * speed))
-    return SimulatedModel(first_token, seed=model.seed), profile.seconds_per_output_token * speed
+def _printable(text: str, limit: int = 80) -> str:
+    """Client-chosen text made safe for a log line: one line, no control characters, bounded."""
+    return "".join(c if c.isprintable() and c != " " else "_" for c in text[:limit])
 
 
-def _parse_chat(body: bytes, models: dict[str, Any]) -> dict[str, Any]:
-    """Check a chat-completions request; refuse it with a clear 4xx if it is not one."""
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
     try:
-        data = json.loads(body)
-    except ValueError as error:
-        raise Refused(400, f"the body is not valid JSON ({error}); send a JSON object") from None
-    except RecursionError:
-        raise Refused(400, "the body is not valid JSON (nested too deeply); send a JSON object") from None
-    if not isinstance(data, dict):
-        raise Refused(400, "the body must be a JSON object with 'model' and 'messages'")
-    model = data.get("model")
-    if not isinstance(model, str):
-        problem = "missing 'model'" if model is None else f"'model' must be a string, not {model!r:.40}"
-        raise Refused(400, f"{problem}: name one of GET /v1/models", param="model")
-    if model not in models:
-        raise Refused(404, f"The model {model!r} does not exist; available: {', '.join(models)}",
-                      param="model", code="model_not_found")
-    messages = data.get("messages")
-    if not isinstance(messages, list) or not messages:
-        raise Refused(400, "'messages' must be a non-empty list of {'role': ..., 'content': ...}", param="messages")
-    plain = []
-    for message in messages:
-        content = message.get("content") if isinstance(message, dict) else None
-        if isinstance(content, list):  # content parts: keep the text ones
-            content = "".join(part["text"] for part in content
-                              if isinstance(part, dict) and isinstance(part.get("text"), str))
-        if not isinstance(content, str) or not isinstance(message.get("role"), str):
-            raise Refused(400, f"each message needs a 'role' and a text 'content', got {message!r:.80}",
-                          param="messages")
-        plain.append({"role": message["role"], "content": content})
-    max_tokens = data.get("max_completion_tokens", data.get("max_tokens"))
-    if max_tokens is not None and (not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1):
-        raise Refused(400, f"'max_tokens' must be a positive integer, got {max_tokens!r}", param="max_tokens")
-    skill, skill_args = data.get("skill", "answer"), data.get("skill_args") or {}
-    if not isinstance(skill, str) or skill not in SKILLS:
-        raise Refused(400, f"no simulated skill {skill!r}; known skills: {', '.join(sorted(SKILLS))}", param="skill")
-    if not isinstance(skill_args, dict):
-        raise Refused(400, "'skill_args' must be a JSON object of the skill's arguments", param="skill_args")
-    stream_options = data.get("stream_options") or {}
-    if not isinstance(stream_options, dict):
-        raise Refused(400, "'stream_options' must be a JSON object, e.g. {\"include_usage\": true}",
-                      param="stream_options")
-    include_usage = bool(stream_options.get("include_usage"))
-    return {"model": model, "messages": plain, "max_tokens": max_tokens, "stream": bool(data.get("stream")),
-            "include_usage": include_usage, "skill": skill, "skill_args": skill_args}
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name other than localhost: it may well be reachable from the network
 
 
-def _digest(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
-
-
+__all__ = ["ModelServer", "Limits"]
