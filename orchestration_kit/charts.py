@@ -108,12 +108,11 @@ def keep_inside(ax: Any, texts: list[Any] | None = None, steps: int = 4) -> Any:
 
     Call it last, once the figure has its final size and layout. Works on linear axes.
     """
-    texts = list(ax.texts) + [child for child in ax.get_children() if type(child).__name__ == "Annotation"] if texts is None else texts
-    figure = ax.figure
+    texts = list(ax.texts) if texts is None else texts  # ax.texts holds annotations and bar labels too
     for _ in range(steps):
-        renderer = figure.canvas.get_renderer()
-        frame = ax.get_window_extent(renderer)
-        out = [t.get_window_extent(renderer) for t in texts if t.get_visible() and t.get_text()]
+        ax.figure.draw_without_rendering()  # lays the texts out where they will be drawn
+        frame = ax.get_window_extent()
+        out = [t.get_window_extent() for t in texts if t.get_visible() and t.get_text()]
         over = {"left": max([frame.x0 - b.x0 for b in out] + [0]), "right": max([b.x1 - frame.x1 for b in out] + [0]),
                 "bottom": max([frame.y0 - b.y0 for b in out] + [0]), "top": max([b.y1 - frame.y1 for b in out] + [0])}
         if max(over.values()) <= 0.5:
