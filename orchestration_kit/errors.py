@@ -37,7 +37,47 @@ from __future__ import annotations
 
 
 class OrchestrationError(Exception):
-    """Base class of every error raised by the kit."""
+    """Base class of every error raised by the kit.
+
+    In a notebook it shows as its message and one line on how to see more, not as
+    sixty lines of the kit's insides; ``%tb verbose`` shows the full traceback.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        """IPython calls this to show the error (see ``short_traceback``)."""
+        return short_traceback(self)
+
+
+FULL_TRACEBACK_HINT = "(an error reported by the kit; %tb verbose shows the full traceback)"
+
+
+def short_traceback(error: BaseException, shell: object = None) -> list[str]:
+    """The lines IPython shows for a kit error: ``Name: message``, its cause, and how to see everything.
+
+    Under ``%xmode verbose`` (or ``%tb verbose``, or any mode but IPython's default
+    "Context") the full traceback comes back, exactly as IPython would draw it::
+
+        >>> short_traceback(RoutingError("no route for billing"))
+        ['RoutingError: no route for billing', '(an error reported by the kit; %tb verbose shows the full traceback)']
+    """
+    if shell is None:
+        shell = _ipython()
+    drawer = getattr(shell, "InteractiveTB", None)
+    if drawer is not None and getattr(drawer, "mode", "Context") != "Context":
+        return drawer.structured_traceback(type(error), error, error.__traceback__)
+    lines = [f"{type(error).__name__}: {error}"]
+    cause = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+    if cause is not None:
+        lines.append(f"caused by {type(cause).__name__}: {cause}")
+    return lines + [FULL_TRACEBACK_HINT]
+
+
+def _ipython() -> object:
+    try:
+        from IPython import get_ipython
+    except ImportError:  # plain Python: no notebook, nobody asks for this
+        return None
+    return get_ipython()
 
 
 class UsageError(OrchestrationError):

@@ -18,7 +18,9 @@ from .patterns import Parallel, Sequential
 from .resilience import Resilient, RetryPolicy
 from .runner import run
 from .steps import Ask
+from .charts import keep_inside
 from .tradeoffs import draw_box
+from .widgets import png_picture, stand_in
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -87,26 +89,34 @@ def plot_parallel_vs_sequential(data: pd.DataFrame, axes: Any = None, title: str
     axes[1].set_title("Cost")
     axes[1].margins(y=0.15)
     axes[0].figure.suptitle(title or "Parallel vs Sequential")
-    axes[0].figure.tight_layout()
+    axes[0].figure.subplots_adjust(left=0.09, right=0.98, bottom=0.17, top=0.78, wspace=0.32)  # fixed: quicker than tight_layout
+    keep_inside(axes[1])  # the "% complete" labels stay inside the frame
     return axes
 
 
 class Explorer:
-    """Sliders that re-run ``parallel_vs_sequential`` and redraw its chart (see ``explorer()``)."""
+    """Sliders that re-run ``parallel_vs_sequential`` and redraw its chart (see ``explorer()``).
+
+    A chart is redrawn when a slider is let go (not at every step of a drag), the
+    runs of settings seen before are reused, and "re-running..." shows meanwhile.
+    """
 
     def __init__(self, branches: int, latency_spread: float, failure_rate: float, runs: int) -> None:
         import ipywidgets as widgets
 
         self.runs = runs
+        once = {"continuous_update": False}  # one redraw when the slider is released
         self.sliders = {
-            "branches": widgets.IntSlider(branches, min=1, max=8, description="branches"),
-            "latency_spread": widgets.FloatSlider(latency_spread, min=0.0, max=1.0, step=0.1, description="spread σ"),
-            "failure_rate": widgets.FloatSlider(failure_rate, min=0.0, max=0.5, step=0.05, description="failure rate"),
+            "branches": widgets.IntSlider(branches, min=1, max=8, description="branches", **once),
+            "latency_spread": widgets.FloatSlider(latency_spread, min=0.0, max=1.0, step=0.1, description="spread σ", **once),
+            "failure_rate": widgets.FloatSlider(failure_rate, min=0.0, max=0.5, step=0.05, description="failure rate", **once),
         }
+        self.status = widgets.HTML("")
         self.image = widgets.Image(format="png")
-        self.widget = widgets.VBox([widgets.HBox(list(self.sliders.values())), self.image])
+        self.widget = widgets.VBox([widgets.HBox(list(self.sliders.values())), self.status, self.image])
         self.data: pd.DataFrame | None = None
         self.figure: Any = None
+        self._seen: dict[tuple[Any, ...], pd.DataFrame] = {}  # settings -> runs: the same settings give the same runs
         self._quiet = False  # True while update() sets several sliders: redraw once, not once per slider
         for slider in self.sliders.values():
             slider.observe(lambda _: self._redraw(), names="value")
@@ -137,14 +147,19 @@ class Explorer:
 
         if self._quiet:
             return
+        self.status.value = "<i>re-running the flows and redrawing…</i>"  # the busy state, shown while this works
         settings = {name: slider.value for name, slider in self.sliders.items()}
-        self.data = parallel_vs_sequential(**settings, runs=self.runs)
+        key = (*settings.values(), self.runs)
+        if key not in self._seen:
+            self._seen[key] = parallel_vs_sequential(**settings, runs=self.runs)
+        self.data = self._seen[key].copy()
         self.figure = Figure(figsize=(10, 3.4))
         axes = self.figure.subplots(1, 2, gridspec_kw={"width_ratios": [2, 1]})
         plot_parallel_vs_sequential(self.data, axes, title=self.title)
         buffer = io.BytesIO()
         self.figure.savefig(buffer, format="png", dpi=80)
         self.image.value = buffer.getvalue()
+        self.status.value = ""
 
     @property
     def title(self) -> str:
@@ -153,9 +168,10 @@ class Explorer:
                 f"failure rate {s['failure_rate']:.0%}, 3 attempts each, {self.runs} runs")
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        bundle = self.widget._repr_mimebundle_(**kwargs)  # the live sliders in JupyterLab
-        bundle["text/plain"] = repr(self)  # a stable text elsewhere (no widget ids)
-        return bundle
+        picture = png_picture(self.image.value, f"Parallel vs Sequential chart: {self.title}")
+        return stand_in(self.widget, what="Explorer: Parallel against Sequential", picture=picture,
+                        shows=f"latency per run and mean cost of each arrangement ({self.title})",
+                        use="move the sliders (branches, spread σ, failure rate) and the chart redraws from fresh runs")
 
     def __repr__(self) -> str:
         return f"Explorer({self.title})"

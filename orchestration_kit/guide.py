@@ -149,7 +149,7 @@ class Recommendation:
 
     def diagram(self) -> Diagram:
         """The architecture at a glance: one node per pattern, and who takes over on error."""
-        chart = MermaidChart()
+        chart = MermaidChart("LR")  # a chain read left to right fits on a screen; top down it grew taller than one
         previous = chart.node("input", "round")
         for choice in sorted(self.choices, key=lambda c: _DRAWN.index(c.pattern)):  # in the order data flows
             decides = choice.pattern in ("hierarchical", "router")
@@ -307,9 +307,13 @@ class GuideForm:
         return self.recommendation
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        bundle = self.widget._repr_mimebundle_(**kwargs)  # the live form in JupyterLab ...
-        bundle["text/plain"] = repr(self)  # ... and a short, stable text everywhere else
-        return bundle
+        from .widgets import stand_in  # the live form in JupyterLab, a readable description everywhere else
+
+        answers = "".join(f"<li>{html.escape(w.description)}: <b>{html.escape(str(w.value))}</b></li>"
+                          for w in self.questions.values())
+        return stand_in(self.widget, what="Guide form", picture=f"<ul>{answers}</ul>{self.report.value}",
+                        shows=f"the design questions and the recommendation they lead to: {self.recommendation.shape}",
+                        use="tick the boxes and pick from the menus, and the recommendation follows")
 
     def __repr__(self) -> str:
         return f"GuideForm({self.recommendation.shape!r})"

@@ -134,7 +134,8 @@ class Ask(Step):
         return self.parse(completion.text) if self.parse else completion.text
 
     def _draw(self, chart: Any) -> tuple[str, str]:
-        node = chart.node(f"{self.name}\n({getattr(self.model, 'name', 'model')})", shape="model")
+        model = getattr(self.model, "name", "model")
+        node = chart.node(self.name if model in self.name else f"{self.name}\n({model})", shape="model")  # no name twice
         return node, node
 
     def __repr__(self) -> str:

@@ -1,7 +1,7 @@
-"""Pictures of flows and runs: Mermaid diagrams and timeline (Gantt) charts.
+"""Pictures of flows: Mermaid diagrams (the run timeline lives in charts.py).
 
     >>> flow.diagram()              # JupyterLab renders the Mermaid flowchart
-    >>> result.trace.timeline()     # bars per span; parallel branches overlap
+    >>> result.trace.timeline()     # bars per span; parallel branches overlap (see charts.py)
 """
 
 from __future__ import annotations
@@ -10,23 +10,27 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Iterator
 
 if TYPE_CHECKING:
-    from .trace import Span, Trace
+    from .trace import Trace
 
 _SHAPES = {"box": '["{}"]', "decision": '{{"{}"}}', "round": '("{}")', "model": '(["{}"])'}
 
 
 class MermaidChart:
-    """A tiny builder for Mermaid flowchart text: nodes, edges, subgraphs."""
+    """A tiny builder for Mermaid flowchart text: nodes, edges, subgraphs.
 
-    def __init__(self) -> None:
-        self.lines = ["flowchart TD"]
+    ``direction`` is "TD" (top down) or "LR" (left to right: for long chains, so they fit a screen).
+    """
+
+    def __init__(self, direction: str = "TD") -> None:
+        self.lines = [f"flowchart {direction}"]
         self._count = 0
         self._depth = 1
 
     def node(self, label: str, shape: str = "box") -> str:
         self._count += 1
         node_id = f"n{self._count}"
-        text = label.replace('"', "#quot;").replace("\n", "<br/>")
+        text = "\n".join(_wrap(line) for line in label.split("\n"))
+        text = text.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;").replace("\n", "<br/>")
         self.lines.append("    " * self._depth + node_id + _SHAPES[shape].format(text))
         return node_id
 
@@ -35,13 +39,26 @@ class MermaidChart:
         self.lines.append("    " * self._depth + a + arrow + b)
 
     @contextmanager
-    def subgraph(self, title: str) -> Iterator[None]:
+    def subgraph(self, title: str) -> Iterator[str]:
+        """A group of nodes under a title; yields the group's id, which edges may point at."""
         self._count += 1
-        self.lines.append("    " * self._depth + f'subgraph s{self._count}["{title}"]')
+        group = f"s{self._count}"
+        self.lines.append("    " * self._depth + f'subgraph {group}["{title}"]')
         self._depth += 1
-        yield
+        yield group
         self._depth -= 1
         self.lines.append("    " * self._depth + "end")
+
+    def group(self, name: str, pattern: str) -> Any:
+        """The subgraph of a flow: titled with its name, plus its pattern unless the name already says it.
+
+        >>> chart = MermaidChart()
+        >>> with chart.group("keyword router", "router"):
+        ...     _ = chart.node("keyword_rules")
+        >>> chart.lines[1]
+        'subgraph s1["keyword router"]'
+        """
+        return self.subgraph(name if pattern in name else f"{name} ({pattern})")
 
     def text(self) -> str:
         return "\n".join(self.lines)
@@ -56,8 +73,9 @@ class Diagram:
     @classmethod
     def of(cls, step: Any) -> Diagram:
         chart = MermaidChart()
-        entry, exit_ = step._draw(chart)
-        start, end = chart.node("input", "round"), chart.node("output", "round")
+        start = chart.node("input", "round")  # first, so that it is drawn above everything
+        entry, exit_ = step._draw(chart)  # the entry of a pattern is its group: the arrow stops at the group's frame
+        end = chart.node("output", "round")
         chart.edge(start, entry)
         chart.edge(exit_, end)
         return cls(chart.text())
@@ -72,44 +90,19 @@ class Diagram:
         return f"Diagram({self.mermaid.count(chr(10)) + 1} lines of Mermaid)"
 
 
-_COLOURS = {"flow": "#d9d9d9", "task": "#9ecae1", "stage": "#9ecae1", "attempt": "#c6dbef", "step": "#6baed6", "model": "#fd8d3c"}
-_TROUBLE = {"rate_limited", "error", "failed", "timeout", "cancelled", "skipped", "rolled_back", "fallback", "partial", "escalated"}
-
-
-def _tree_order(trace: Trace) -> list[tuple[Span, int]]:
-    ordered: list[tuple[Span, int]] = []
-
-    def walk(parent: int | None, depth: int) -> None:
-        for span in trace:
-            if span.parent == parent:
-                ordered.append((span, depth))
-                walk(span.id, depth + 1)
-
-    walk(None, 0)
-    return ordered
+def _wrap(line: str, width: int = 36) -> str:
+    """Break a long label line at spaces (never inside a word), so a node stays narrow."""
+    words, lines = line.split(" "), [""]
+    for word in words:
+        if lines[-1] and len(lines[-1]) + 1 + len(word) > width:
+            lines.append(word)
+        else:
+            lines[-1] = f"{lines[-1]} {word}" if lines[-1] else word
+    return "\n".join(lines)
 
 
 def plot_timeline(trace: Trace, ax: Any = None, title: str = "Run timeline") -> Any:
-    """Draw one bar per span (nested spans indented); red edges mark trouble."""
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Patch
+    """The run timeline (see ``charts.plot_timeline``)."""
+    from .charts import plot_timeline as draw
 
-    rows = _tree_order(trace)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(9, 0.35 * len(rows) + 1.2))
-    for y, (span, depth) in enumerate(rows):
-        trouble = span.status in _TROUBLE
-        ax.barh(
-            y, max(span.duration, 1e-9), left=span.start, height=0.6,
-            color=_COLOURS.get(span.kind, "#6baed6"), edgecolor="#cb181d" if trouble else "#555555",
-            linewidth=2 if trouble else 0.5, hatch="//" if trouble else None,
-        )
-    ax.set_yticks(range(len(rows)))
-    ax.set_yticklabels(["· " * depth + span.name + (f" [{span.status}]" if span.status != "ok" else "") for span, depth in rows])
-    ax.invert_yaxis()
-    ax.set_xlabel("time since start of run (s)")
-    ax.set_ylabel("span")
-    ax.set_title(f"{title}: {trace.latency:.2f} s, ${trace.cost:.4f}, {trace.calls} model calls")
-    legend = [Patch(color=c, label=k) for k, c in _COLOURS.items() if any(s.kind == k for s, _ in rows)]
-    ax.legend(handles=legend, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small", title="span kind")
-    return ax
+    return draw(trace, ax=ax, title=title)

@@ -180,7 +180,8 @@ def test_the_explorer_shows_a_stable_text_outside_jupyterlab():
     box = explorer(branches=2, latency_spread=0.2, failure_rate=0.1, runs=2)
     assert repr(box) == "Explorer(2 calls of ~0.5 s, spread σ=0.2, failure rate 10%, 3 attempts each, 2 runs)"
     bundle = box._repr_mimebundle_()
-    assert bundle["text/plain"] == repr(box) and "application/vnd.jupyter.widget-view+json" in bundle
+    assert box.title in bundle["text/plain"] and "Run this cell" in bundle["text/plain"]  # a stand-in, no widget ids
+    assert "application/vnd.jupyter.widget-view+json" in bundle
 
 
 def test_no_task_outlives_a_measurement():

@@ -157,16 +157,7 @@ def execute_in_place(paths: list[Path], *, timeout: float = 120) -> None:
         print(f"executing {path}", flush=True)
         notebook = nbformat.read(path, as_version=4)
         execute(notebook, cwd=path.parent, env={STRICT_ENV: "1", RESULTS_ENV: ""}, timeout=timeout)
-        _shorten_tracebacks(notebook)
         nbformat.write(notebook, path)
-
-
-def _shorten_tracebacks(notebook: Any) -> None:
-    """Keep an expected error's one-line message, not its traceback (which names local file paths)."""
-    for cell in notebook.cells:
-        for output in cell.get("outputs", []):
-            if output.output_type == "error":
-                output.traceback = [f"{output.ename}: {output.evalue}"]
 
 
 def main(argv: list[str] | None = None) -> int:

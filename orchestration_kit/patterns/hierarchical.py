@@ -171,7 +171,7 @@ class Hierarchical(Step):
         return Feedback(route, status, output, issues, confidence, round(ctx.now() - start, 9), cost)
 
     def _draw(self, chart: Any) -> tuple[str, str]:
-        with chart.subgraph(f"{self.name} (hierarchical)"):
+        with chart.group(self.name, "hierarchical") as group:
             entry = chart.node(self.top.name, shape="decision")
             exit_ = chart.node("feedback", shape="round")
             for route, flow in self.sub.items():
@@ -181,7 +181,7 @@ class Hierarchical(Step):
             if self.escalate is not None:
                 start, _ = self.escalate._draw(chart)
                 chart.edge(exit_, start, "escalate")
-        return entry, exit_
+        return group, exit_  # arrows into a group stop at its frame, not across its title
 
     def __repr__(self) -> str:
         return f"Hierarchical({self.name!r}, sub={list(self.sub)}, escalate={self.escalate!r})"

@@ -208,7 +208,7 @@ class Parallel(Step):
         return BranchResult(name, status, self.default if status == "default" else None, problem, latency)
 
     def _draw(self, chart: Any) -> tuple[str, str]:
-        with chart.subgraph(f"{self.name} (parallel)"):
+        with chart.group(self.name, "parallel") as group:
             entry = chart.node(self.splitter.name if self.splitter else "split", shape="round")
             join = chart.node("wait for all", shape="round")
             for task, step in self.tasks.items():
@@ -219,7 +219,7 @@ class Parallel(Step):
             if self.synthesizer is not None:
                 start, exit_ = self.synthesizer._draw(chart)
                 chart.edge(join, start)
-        return entry, exit_
+        return group, exit_  # arrows into a group stop at its frame, not across its title
 
     def __repr__(self) -> str:
         return f"Parallel({self.name!r}, tasks={list(self.tasks)}, on_error={self.on_error!r})"

@@ -148,7 +148,7 @@ class Router(Step):
         return await self.aggregator(dict(zip((d.route for d in decisions), outputs)), ctx)  # type: ignore[misc]
 
     def _draw(self, chart: Any) -> tuple[str, str]:
-        with chart.subgraph(f"{self.name} (router)"):
+        with chart.group(self.name, "router") as group:
             entry = chart.node(self.analyzer.name, shape="decision")
             if self.aggregator is not None:
                 join, exit_ = self.aggregator._draw(chart)
@@ -157,11 +157,16 @@ class Router(Step):
             branches = list(self.routes.items())
             if self.fallback is not None:
                 branches.append(("unsure", self.fallback))
+            drawn: dict[int, str] = {}  # a handler that serves two routes (often the fallback) is drawn once
             for label, handler in branches:
+                if id(handler) in drawn:
+                    chart.edge(entry, drawn[id(handler)], label)
+                    continue
                 start, end = handler._draw(chart)
+                drawn[id(handler)] = start
                 chart.edge(entry, start, label)
                 chart.edge(end, join)
-        return entry, exit_
+        return group, exit_  # arrows into a group stop at its frame, not across its title
 
     def __repr__(self) -> str:
         return f"Router({self.name!r}, routes={list(self.routes)}, fallback={self.fallback!r}, threshold={self.threshold})"

@@ -146,11 +146,11 @@ class Sequential(Step):
             return state
 
     def _draw(self, chart: Any) -> tuple[str, str]:
-        with chart.subgraph(f"{self.name} (sequential)"):
+        with chart.group(self.name, "sequential") as group:
             ends = [stage._draw(chart) for stage in self.stages]
             for (_, previous_exit), (next_entry, _) in zip(ends, ends[1:]):
                 chart.edge(previous_exit, next_entry)
-        return ends[0][0], ends[-1][1]
+        return group, ends[-1][1]  # arrows into a group stop at its frame, not across its title
 
     def __repr__(self) -> str:
         return f"Sequential({self.name!r}, stages={[s.name for s in self.stages]}, on_error={self.on_error!r})"
