@@ -60,6 +60,7 @@ class Exercise:
     start: str
     cases: Callable[[Any], Iterable[Case]]  # see exercise()
     graded: bool = True  # False for practice exercises the lessons demonstrate
+    points: float = 1.0  # what the exercise is worth in the gradebook, earned in proportion to the cases passed
 
 
 EXERCISES: dict[str, Exercise] = {}
@@ -76,11 +77,11 @@ class NotSolved(Exception):
 Cases = Callable[[Any], Iterable[Case]]  # the learner's answer in, one Case per thing checked out
 
 
-def exercise(name: str, title: str, *, start: str, graded: bool = True) -> Callable[[Cases], Cases]:
+def exercise(name: str, title: str, *, start: str, graded: bool = True, points: float = 1.0) -> Callable[[Cases], Cases]:
     """Register a generator of ``Case``s as the checks of exercise ``name`` (e.g. "00.sequential")."""
 
     def register(cases: Cases) -> Cases:
-        EXERCISES[name] = Exercise(name, title, start, cases, graded)
+        EXERCISES[name] = Exercise(name, title, start, cases, graded, points)
         return cases
 
     return register

@@ -1,130 +1,116 @@
-"""``orchestration-kit check``: grade learners' notebooks from the shell, e.g. for a classroom.
+"""``orchestration-kit check``: grade learners' notebooks from the shell, one notebook or a whole class.
 
-    orchestration-kit check exercises/00_start_here.ipynb exercises/01_*.ipynb
+    orchestration-kit check exercises/00_start_here.ipynb
+    orchestration-kit check class/ --roster roster.csv --gradebook grades.csv --feedback feedback/ \\
+        --deadline 2026-05-01T23:59 --lms lms.csv --jobs 2
 
-Each notebook runs headless in a fresh kernel; a cell that fails is reported
-and the rest still run. Every ``check()`` the notebook calls is collected (it
-appends its result to the file named by ORCHESTRATION_KIT_RESULTS), and any of
-the lesson's exercises that no check reached count as "not run". Prints a score
-table per notebook and a total; exits 0 if every exercise passed, else 1.
-
-A hung check stops after ``--time-limit`` seconds per case (see sandbox.py), so
-the rest of the notebook still runs; a hung cell outside any check stops after
-``--timeout`` seconds.
+Each notebook runs headless in a fresh kernel, under hard limits (``--timeout``
+seconds per cell, ``--notebook-timeout`` per notebook, ``--time-limit`` per case
+of a check); then the grader's own cell grades the answer variables the
+solutions masters name (see submission.py). The verdicts are the grader's:
+what the notebook's own ``check()`` printed counts for nothing, and a
+redefined check, a deleted check cell, a renamed file or an edited grading
+module is flagged (⚑). Prints a table per notebook, the statistics per
+exercise, and exits 0 if every exercise passed, 1 if not, 130/143 if stopped
+by Ctrl-C/SIGTERM (after shutting every kernel down and writing what was graded).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
-import tempfile
-from dataclasses import dataclass
+import sys
 from pathlib import Path
 
-from . import RESULTS_ENV, STRICT_ENV, TIME_LIMIT_ENV, lesson_exercises, one_line
-from .authoring import execute
+from .answers import load_lessons
+from .classroom import collect, default_jobs, grade_class, parse_time, read_manifest, read_roster
+from .feedback import write_notebook, write_reports
+from .gradebook import Gradebook, NotebookGrade
+from .scoring import GraderCopy
+from .submission import Limits
 
-_LABELS = {"passed": "passed", "failed": "failed", "unsolved": "not yet solved", "not run": "not run"}
-
-
-@dataclass(frozen=True)
-class NotebookGrade:
-    """One notebook's grade: a row (exercise, status, cases passed) per exercise, and cell errors."""
-
-    path: str
-    rows: tuple[tuple[str, str, str], ...]
-    errors: tuple[str, ...] = ()
-
-    @property
-    def passed(self) -> int:
-        return sum(status == "passed" for _, status, _ in self.rows)
-
-    @property
-    def total(self) -> int:
-        return len(self.rows)
-
-    def table(self) -> str:
-        lines = [self.path, f"  {'exercise':<20} {'result':<16} cases"]
-        lines += [f"  {name:<20} {_LABELS.get(status, status):<16} {cases}" for name, status, cases in self.rows]
-        lines += [f"  ! {error}" for error in self.errors]
-        lines.append(f"  {self.passed} of {self.total} exercises passed")
-        return "\n".join(lines)
+SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions"  # the course's masters, next to the package
+_EXIT_ON_SIGNAL = {"SIGINT": 130, "SIGTERM": 143}
 
 
-def grade_notebook(path: Path, *, timeout: float = 120, time_limit: float | None = None) -> NotebookGrade:
-    """Execute a learner's notebook headless and collect every check() verdict it printed.
-
-    ``timeout``: seconds per cell; ``time_limit``: seconds per case of a check (default 30).
-    """
-    import nbformat
-
-    lesson = re.match(r"(\d+)_", path.name)
-    expected = lesson_exercises(lesson.group(1)) if lesson else []
-    if not path.is_file():
-        not_run = tuple((name, "not run", "-") for name in expected)
-        return NotebookGrade(str(path), not_run, (f"no such notebook: {path}",))
-    with tempfile.TemporaryDirectory() as folder:
-        results_file = Path(folder) / "results.jsonl"
-        results_file.touch()
-        try:
-            notebook = nbformat.read(path, as_version=4)
-            # strict off: a learner's wrong answer is a verdict to report, not an error to raise
-            env = {RESULTS_ENV: str(results_file), STRICT_ENV: "0"}
-            if time_limit is not None:
-                env[TIME_LIMIT_ENV] = str(time_limit)
-            # Printed output stays in the pieces the kernel sent: merging them rescans a long line
-            # once per character, and a learner's megabyte line would keep the grader busy for hours.
-            execute(notebook, cwd=path.parent, env=env, timeout=timeout, allow_errors=True, coalesce_streams=False)
-            errors = _cell_errors(notebook, timeout)
-        except Exception as error:  # unreadable file, kernel died, ...: report it and grade what ran
-            errors = [f"the notebook could not be run to the end: {one_line(error)}"]
-        results = [json.loads(line) for line in results_file.read_text(encoding="utf-8").splitlines() if line.strip()]
-    latest = {result["exercise"]: result for result in results}  # a re-run check replaces the earlier one
-    names = expected + [name for name in latest if name not in expected]
-    rows = []
-    for name in names:
-        result = latest.get(name)
-        if result is None:
-            rows.append((name, "not run", "-"))
-        else:
-            cases = f"{result['passed']}/{result['total']}" if result["status"] != "unsolved" else "-"
-            rows.append((name, result["status"], cases))
-    return NotebookGrade(str(path), tuple(rows), tuple(errors))
-
-
-def _cell_errors(notebook: object, timeout: float) -> list[str]:
-    """One line per unexpected cell error: the cell's number, its first line, the error."""
-    found = []
-    for cell in notebook.cells:  # type: ignore[attr-defined]
-        if "raises-exception" in cell.metadata.get("tags", []):
-            continue
-        for output in cell.get("outputs", []):
-            if output.output_type == "error":
-                first_line = (cell.source.strip().splitlines() or [""])[0][:40]
-                evalue = (output.evalue.splitlines() or [""])[0]
-                if output.ename == "KeyboardInterrupt":  # how nbclient stops a cell that runs too long
-                    problem = f"was stopped after the {timeout:g} s time limit (an endless loop?)"
-                else:
-                    problem = f"raised {output.ename}" + (f": {evalue}" if evalue else "")
-                found.append(f"cell [{cell.execution_count}] ({first_line}) {problem}")
-    return found
+def grade_notebook(path: Path, *, timeout: float = 120, time_limit: float | None = None,
+                   notebook_timeout: float = 600, solutions: Path = SOLUTIONS) -> NotebookGrade:
+    """Grade one notebook (as ``orchestration-kit check PATH`` does) and return its grade."""
+    submissions = collect([path], load_lessons(solutions))
+    grades, _ = grade_class(submissions, GraderCopy.take(), Limits(timeout, notebook_timeout, time_limit))
+    return grades[0]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("notebooks", nargs="+", type=Path, metavar="NOTEBOOK", help="exercise notebooks to grade")
+    parser.add_argument("notebooks", nargs="+", type=Path, metavar="NOTEBOOK",
+                        help="notebooks to grade, or folders of learners' folders (class/ada/01_router.ipynb, ...)")
     parser.add_argument("--timeout", type=float, default=120, help="seconds allowed per cell (default: 120)")
+    parser.add_argument("--notebook-timeout", type=float, default=600,
+                        help="seconds allowed per notebook, running and scoring (default: 600)")
     parser.add_argument("--time-limit", type=float, default=None,
                         help="seconds allowed per case of a check (default: $ORCHESTRATION_KIT_TIME_LIMIT, else 30)")
+    parser.add_argument("--jobs", type=int, default=None, help="notebooks graded at once (default: from cores and memory)")
+    parser.add_argument("--solutions", type=Path, default=SOLUTIONS, help="the solutions masters (default: the course's)")
+    parser.add_argument("--roster", type=Path, help="CSV with an id column (and folder, name, sis_id, section)")
+    parser.add_argument("--points", type=Path, help='JSON of points per exercise, e.g. {"01.keywords": 2} (default: 1 each)')
+    parser.add_argument("--deadline", help="ISO 8601 time, e.g. 2026-05-01T23:59; later notebooks are marked late")
+    parser.add_argument("--submissions", type=Path, help="CSV of learner, notebook, submitted_at (default: file times)")
+    parser.add_argument("--late-penalty", type=float, default=0.0, help="share of a late notebook's points taken off (0..1)")
+    parser.add_argument("--gradebook", type=Path, help="write one row per learner x exercise here (.csv, or .json)")
+    parser.add_argument("--lms", type=Path, help="write one row per learner for an LMS gradebook import (Canvas/Moodle CSV)")
+    parser.add_argument("--feedback", type=Path, help="save each learner's executed notebook and feedback.md under this folder")
 
 
 def main(args: argparse.Namespace) -> int:
-    grades = []
-    for path in args.notebooks:
-        time_limit = getattr(args, "time_limit", None)  # a Namespace built by hand may not have it
-        grade = grade_notebook(path, timeout=args.timeout, time_limit=time_limit)
-        grades.append(grade)
+    options = vars(args)
+    try:
+        lessons = load_lessons(options.get("solutions") or SOLUTIONS)
+        roster = read_roster(args.roster) if options.get("roster") else None
+        manifest = read_manifest(args.submissions) if options.get("submissions") else None
+        deadline = parse_time(args.deadline) if options.get("deadline") else None
+        points = json.loads(args.points.read_text(encoding="utf-8")) if options.get("points") else {}
+        penalty = float(options.get("late_penalty") or 0.0)
+        if not 0 <= penalty <= 1:
+            raise ValueError(f"--late-penalty is a share of the points, between 0 and 1, not {penalty}")
+    except (OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    submissions = collect(list(args.notebooks), lessons, roster=roster, manifest=manifest)
+    limits = Limits(args.timeout, options.get("notebook_timeout") or 600, options.get("time_limit"))
+    jobs = options.get("jobs") or default_jobs()
+    feedback = options.get("feedback")
+    print(f"grading {len(submissions)} notebook{'s' if len(submissions) != 1 else ''} with {jobs} worker"
+          f"{'s' if jobs != 1 else ''}", file=sys.stderr, flush=True)
+
+    def progress(done: int, total: int, grade: NotebookGrade) -> None:
+        print(f"[{done}/{total}] {grade.path}: {grade.passed} of {grade.total} passed ({grade.seconds:.1f} s)",
+              file=sys.stderr, flush=True)
+
+    saved = (lambda grade, notebook: write_notebook(feedback, grade, notebook)) if feedback else None
+    grades, stopped = grade_class(submissions, GraderCopy.take(), limits, jobs=jobs, deadline=deadline,
+                                  progress=progress, on_graded=saved)
+    book = Gradebook(grades, points, penalty)
+    for grade in grades:
         print(grade.table() + "\n", flush=True)
+    _write(book, options, roster)
     passed, total = sum(g.passed for g in grades), sum(g.total for g in grades)
-    print(f"total: {passed} of {total} exercises passed in {len(grades)} notebook{'s' if len(grades) != 1 else ''}")
+    earned = sum(row["points"] for row in book.rows())
+    possible = sum(row["max_points"] for row in book.rows())
+    if len(grades) > 1:
+        print(book.statistics() + "\n")
+    print(f"total: {passed} of {total} exercises passed in {len(grades)} notebook{'s' if len(grades) != 1 else ''}"
+          f" ({earned:g} of {possible:g} points)")
+    if stopped:
+        print(f"stopped by {stopped}: every kernel is shut down; the notebooks not graded are marked so", file=sys.stderr)
+        return _EXIT_ON_SIGNAL.get(stopped, 1)
     return 0 if total and passed == total else 1
+
+
+def _write(book: Gradebook, options: dict, roster: dict | None) -> None:
+    if options.get("gradebook"):
+        path = options["gradebook"]
+        book.write_json(path) if path.suffix == ".json" else book.write_csv(path)
+    if options.get("lms"):
+        book.write_lms(options["lms"], {row["id"]: row for row in (roster or {}).values()})
+    if options.get("feedback"):
+        write_reports(options["feedback"], book)

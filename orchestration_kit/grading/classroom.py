@@ -1,0 +1,222 @@
+"""A whole class: find who submitted what, grade the notebooks in parallel, stop cleanly when asked.
+
+    >>> submissions = collect([Path("class")], lessons, roster=read_roster(Path("roster.csv")))
+    >>> grades = grade_class(submissions, GraderCopy.take(), Limits(cell=60), jobs=2, progress=print)
+
+Each of ``jobs`` workers is a thread with its own event loop and at most one
+kernel, shut down after its notebook, so memory stays flat however big the
+class. A learner is the folder their notebooks are in (``class/ada/...`` is
+"ada"), or the roster's id for that folder. SIGTERM or Ctrl-C stops the
+workers: every kernel is shut down, the notebooks graded so far keep their
+grades and the rest are reported as not graded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import os
+import queue
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from .answers import Lesson, identify
+from .gradebook import NotebookGrade
+from .scoring import GraderCopy
+from .submission import ExerciseGrade, Limits, grade_submission
+
+KERNEL_MB = 400  # memory one learner's kernel takes, about (see benchmarks/README.md, "Grading a class")
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One notebook to grade (``path`` may be missing: a learner who submitted nothing for a lesson)."""
+
+    learner: str
+    path: Path
+    lesson: Lesson | None
+    submitted: datetime | None = None
+    flags: tuple[str, ...] = ()
+
+
+def read_roster(path: Path) -> dict[str, dict[str, str]]:
+    """A roster CSV with an ``id`` column (and optionally folder, name, sis_id, section): folder -> that row."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows or "id" not in rows[0]:
+        raise ValueError(f"{path}: a roster needs a header line with an 'id' column (and optionally folder, name, section)")
+    return {(row.get("folder") or row["id"]).strip(): {k: (v or "").strip() for k, v in row.items() if k} for row in rows}
+
+
+def read_manifest(path: Path) -> dict[tuple[str, str], datetime]:
+    """A submissions manifest CSV (learner, notebook, submitted_at in ISO 8601): (learner, file name) -> time."""
+    found = {}
+    with path.open(newline="", encoding="utf-8") as handle:
+        for number, row in enumerate(csv.DictReader(handle), 2):
+            try:
+                found[(row["learner"].strip(), Path(row["notebook"].strip()).name)] = parse_time(row["submitted_at"])
+            except (KeyError, ValueError, AttributeError) as error:
+                raise ValueError(f"{path}:{number}: need learner, notebook and submitted_at (ISO 8601, e.g. "
+                                 f"2026-05-01T23:59:00+00:00): {error}") from None
+    return found
+
+
+def parse_time(text: str) -> datetime:
+    """An ISO 8601 time; one without a zone is taken as this machine's local time."""
+    moment = datetime.fromisoformat(text.strip())
+    return moment if moment.tzinfo else moment.astimezone()
+
+
+def lateness(submitted: datetime | None, deadline: datetime | None) -> str:
+    """"" when on time (or no deadline), else "late by 2.5 h"."""
+    if deadline is None or submitted is None or submitted <= deadline:
+        return ""
+    hours = (submitted - deadline).total_seconds() / 3600
+    return f"late by {hours:.1f} h" if hours < 48 else f"late by {hours / 24:.1f} days"
+
+
+def collect(paths: list[Path], lessons: dict[str, Lesson], *, roster: dict[str, dict[str, str]] | None = None,
+            manifest: dict[tuple[str, str], datetime] | None = None) -> list[Submission]:
+    """The notebooks to grade: files as given, folders searched; with a roster, every learner x lesson submitted by anyone."""
+    import nbformat
+
+    files = [found for path in paths for found in (sorted(path.rglob("*.ipynb")) if path.is_dir() else [path])]
+    files = [path for path in files if ".ipynb_checkpoints" not in path.parts]
+    submissions = []
+    for path in files:
+        folder = path.parent.name
+        learner = (roster or {}).get(folder, {}).get("id", folder)
+        flags = [f"{folder}/ is not on the roster"] if roster is not None and folder not in roster else []
+        lesson = None
+        if path.is_file():
+            try:
+                lesson, renamed = identify(path, nbformat.read(path, as_version=4), lessons)
+                flags += [renamed] if renamed else []
+            except Exception as error:  # not JSON, not a notebook: reported as this notebook's error
+                flags.append(f"unreadable notebook: {type(error).__name__}")
+        else:
+            number = path.name[:2]
+            lesson = lessons.get(number)
+        when = (manifest or {}).get((learner, path.name))
+        if when is None and manifest is None and path.is_file():
+            when = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+        submissions.append(Submission(learner, path, lesson, when, tuple(flags)))
+    if roster is not None:
+        submitted = {(s.learner, s.lesson.number) for s in submissions if s.lesson}
+        numbers = sorted({s.lesson.number for s in submissions if s.lesson})
+        for row in roster.values():
+            for number in numbers:
+                if (row["id"], number) not in submitted:
+                    missing = Path(row.get("folder") or row["id"]) / lessons[number].filename
+                    submissions.append(Submission(row["id"], missing, lessons[number], None, ("not submitted",)))
+    return submissions
+
+
+def default_jobs() -> int:
+    """Workers for this machine: one per core, fewer if the free memory holds fewer kernels."""
+    try:
+        free_mb = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2**20
+    except (ValueError, OSError, AttributeError):
+        free_mb = 4 * KERNEL_MB
+    return max(1, min(os.cpu_count() or 1, free_mb // (2 * KERNEL_MB)))
+
+
+def grade_class(submissions: list[Submission], copy: GraderCopy, limits: Limits, *, jobs: int = 1,
+                deadline: datetime | None = None, progress: Callable[[int, int, NotebookGrade], None] | None = None,
+                on_graded: Callable[[NotebookGrade, Any], None] | None = None) -> tuple[list[NotebookGrade], str]:
+    """Grade every submission with ``jobs`` workers: (grades in submission order, the signal that stopped it or "").
+
+    ``on_graded(grade, executed_notebook)`` runs on the worker as each notebook finishes (e.g. to save feedback).
+    """
+    todo: queue.Queue[tuple[int, Submission]] = queue.Queue()
+    for item in enumerate(submissions):
+        todo.put(item)
+    results: dict[int, NotebookGrade] = {}
+    lock, running = threading.Lock(), {}  # worker name -> (its loop, its current task)
+    stopped = {"by": ""}
+
+    def finished(index: int, grade: NotebookGrade) -> None:
+        with lock:
+            results[index] = grade
+            if progress:
+                progress(len(results), len(submissions), grade)
+
+    async def work() -> None:
+        me = threading.current_thread().name
+        while not stopped["by"]:
+            try:
+                index, submission = todo.get_nowait()
+            except queue.Empty:
+                return
+            task = asyncio.ensure_future(_grade_one(submission, copy, limits, deadline))
+            with lock:
+                running[me] = (asyncio.get_running_loop(), task)
+            try:
+                grade, notebook = await task
+            except asyncio.CancelledError:
+                grade, notebook = _not_graded(submission, deadline, f"grading was stopped ({stopped['by'] or 'cancelled'})"), None
+            finally:
+                with lock:
+                    running.pop(me, None)
+            if on_graded is not None and notebook is not None:
+                on_graded(grade, notebook)
+            finished(index, grade)
+
+    def stop(signum: int, frame: Any) -> None:
+        stopped["by"] = signal.Signals(signum).name
+        with lock:
+            for loop, task in running.values():
+                loop.call_soon_threadsafe(task.cancel)
+
+    workers = [threading.Thread(target=asyncio.run, args=(work(),), name=f"grader-{n}", daemon=True)
+               for n in range(max(1, min(jobs, len(submissions))))]
+    previous = _install(stop)
+    try:
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            while worker.is_alive():
+                worker.join(0.2)  # short waits, so that this thread runs the signal handler promptly
+    finally:
+        _restore(previous)
+    for index, submission in enumerate(submissions):
+        if index not in results:
+            results[index] = _not_graded(submission, deadline, f"not graded: stopped by {stopped['by']}")
+    return [results[index] for index in range(len(submissions))], stopped["by"]
+
+
+async def _grade_one(submission: Submission, copy: GraderCopy, limits: Limits, deadline: datetime | None) -> tuple[NotebookGrade, Any]:
+    started = time.monotonic()
+    if not submission.path.is_file():
+        return _not_graded(submission, deadline, f"no such notebook: {submission.path}"), None
+    if submission.lesson is None:
+        return _not_graded(submission, deadline, "no lesson of the course matches this notebook"), None
+    graded = await grade_submission(submission.path, submission.lesson, copy, limits)
+    grade = NotebookGrade(str(submission.path), tuple(graded.exercises), tuple(graded.errors),
+                          submission.flags + tuple(graded.flags), submission.learner, submission.lesson.filename,
+                          lateness(submission.submitted, deadline), time.monotonic() - started)
+    return grade, graded.notebook
+
+
+def _not_graded(submission: Submission, deadline: datetime | None, why: str) -> NotebookGrade:
+    answers = submission.lesson.answers if submission.lesson else {}
+    exercises = tuple(ExerciseGrade(name, "not run", report=f"{name}: {why}") for name in answers)
+    lesson = submission.lesson.filename if submission.lesson else submission.path.name
+    return NotebookGrade(str(submission.path), exercises, (why,), submission.flags, submission.learner, lesson,
+                         lateness(submission.submitted, deadline))
+
+
+def _install(handler: Callable[[int, Any], None]) -> dict[int, Any]:
+    if threading.current_thread() is not threading.main_thread():
+        return {}  # signals can only be handled on the main thread; a caller elsewhere stops us its own way
+    return {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+
+def _restore(previous: dict[int, Any]) -> None:
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
