@@ -10,6 +10,7 @@ printing works, no worker thread is left running.
 from __future__ import annotations
 
 import asyncio
+import copy
 import gc
 import os
 import signal
@@ -350,11 +351,108 @@ def test_the_check_command_grades_every_exercise_around_a_hung_and_a_flooding_on
         "draft = Ask(SimulatedModel('generalist-small'), 'Draft: {input}', name='draft')\n"
         "polish = Ask(SimulatedModel('generalist-large'), 'Polish: {input}', name='polish')\n"
         "print('y' * 3_000_000)\n"  # outside a check: the cell's output, not graded
-        "check('00.sequential', Sequential(stages=[draft, polish]))",
+        "flow = Sequential(stages=[draft, polish])\n"  # the answer's name, as in the solutions master
+        "check('00.sequential', flow)",
     ]
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in cells])
     path = Path(tmp_path) / "00_start_here.ipynb"
     nbformat.write(notebook, path)
     graded = grade_notebook(path, timeout=60, time_limit=1)
-    assert graded.errors == ()
+    assert graded.errors == ()  # the hung check is a verdict, not a cell error
     assert graded.rows == (("00.sequential", "passed", "5/5"), ("00.makespan", "failed", "1/2"), ("00.fallback", "not run", "-"))
+
+
+# -- after a verdict, nothing the check started still runs ----------------------------
+def test_a_nested_endless_run_inside_a_step_stops_burning_cpu_after_its_verdict(flow_exercise):
+    import time
+
+    def step(x):  # a step that runs a whole endless flow itself, on run()'s private thread
+        return run(Sequential(stages=[forever]), x)
+
+    threads_before = threading.active_count()
+    result = grade(flow_exercise, Sequential(stages=[step]), time_limit=LIMIT)
+    assert last_case(result).description == f"your code finishes within {LIMIT:g} s"
+    assert "could not be stopped" not in last_case(result).hint
+    cpu_before = time.process_time()
+    time.sleep(2)
+    assert time.process_time() - cpu_before < 0.2  # the endless virtual flow spun at 100 % of a core before
+    assert threading.active_count() == threads_before
+
+
+def test_learner_code_that_changes_the_skill_table_gets_it_put_back_and_reported():
+    from orchestration_kit.skills import SKILLS
+
+    before = dict(SKILLS)
+
+    def meddles(stages):
+        SKILLS["classify"] = lambda *args, **kwargs: "always billing"
+        SKILLS["mine"] = lambda *args, **kwargs: "extra"
+        return makespan(stages)
+
+    result = grade("00.makespan", meddles, time_limit=5)
+    assert "the kit's skill table, orchestration_kit.skills.SKILLS" in last_case(result).hint
+    assert SKILLS == before and all(SKILLS[name] is skill for name, skill in before.items())
+
+
+def test_a_changed_skills_data_table_is_put_back():
+    from orchestration_kit.skills import support
+
+    before = copy.deepcopy(support.INTENTS)
+
+    def meddles(stages):
+        support.INTENTS.clear()
+        return makespan(stages)
+
+    result = grade("00.makespan", meddles, time_limit=5)
+    assert "orchestration_kit.skills.support.INTENTS" in last_case(result).hint
+    assert support.INTENTS == before
+
+
+# -- exceptions and objects that fight back ----------------------------------------------
+class StrRaises(Exception):
+    def __str__(self):
+        raise RuntimeError("no message for you")
+
+
+class StrHangs(Exception):
+    def __str__(self):
+        while True:
+            pass
+
+
+@pytest.mark.parametrize("error", [StrRaises, StrHangs], ids=["str raises", "str hangs"])
+def test_an_exception_whose_message_fails_still_gets_a_verdict(error):
+    import time
+
+    def broken(stages):
+        raise error()
+
+    result = grade("00.makespan", broken, time_limit=LIMIT)
+    assert last_case(result).description == "your code runs without raising an error"
+    assert last_case(result).hint == (f"it raised {error.__name__} (its message could not be shown: "
+                                      "its __str__ raised an error or did not return)")
+    cpu_before = time.process_time()
+    time.sleep(0.5)
+    assert time.process_time() - cpu_before < 0.2  # the hung __str__ was stopped, not left spinning
+
+
+class NeRaises:
+    def __eq__(self, other):
+        raise RuntimeError("no comparing me")
+
+    __ne__ = __eq__
+    __hash__ = object.__hash__
+
+
+def test_a_fixture_replaced_by_an_object_whose_comparison_raises_gets_a_verdict_and_is_put_back():
+    from orchestration_kit.grading import lesson00
+
+    original = lesson00._MAKESPAN_CASES
+
+    def swaps(stages):
+        lesson00._MAKESPAN_CASES = NeRaises()
+        return makespan(stages)
+
+    result = grade("00.makespan", swaps, time_limit=5)
+    assert "it changed _MAKESPAN_CASES (now put back)" in last_case(result).hint
+    assert lesson00._MAKESPAN_CASES == original

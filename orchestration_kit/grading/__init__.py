@@ -34,8 +34,9 @@ import pkgutil
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable
 
+from .fixtures import fixtures_kept, within
 from .sandbox import (  # noqa: F401 (TIME_LIMIT_ENV and run_answer are for lesson modules and the shell)
-    TIME_LIMIT_ENV, DidNotFinish, TimedOut, captured_output, fixtures_kept, run_answer, run_cases, time_limit_from_env,
+    TIME_LIMIT_ENV, DidNotFinish, TimedOut, captured_output, run_answer, run_cases, time_limit_from_env,
 )
 
 STRICT_ENV = "ORCHESTRATION_KIT_STRICT"
@@ -104,11 +105,22 @@ def describe(value: Any) -> str:
     return f"{type(value).__name__} {text}"
 
 
+MESSAGE_LIMIT = 2.0  # seconds a learner's exception may take to say what it is
+
+
 def one_line(error: BaseException) -> str:
-    """An exception as one line, "TypeError: message", for a hint (never a traceback)."""
-    message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    """An exception as one line, "TypeError: message", for a hint (never a traceback).
+
+    The message comes from the learner's ``__str__``, which may raise or never
+    return: then the line says so instead, after at most MESSAGE_LIMIT seconds.
+    """
+    name = type(error).__name__
+    text = within(MESSAGE_LIMIT, lambda: str(str(error)), None)  # str() again: __str__ may return a str subclass
+    if text is None:
+        return f"{name} (its message could not be shown: its __str__ raised an error or did not return)"
+    message = text.strip().splitlines()[0] if text.strip() else ""
     message = message if len(message) <= 200 else message[:197] + "..."
-    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+    return f"{name}: {message}" if message else name
 
 
 def try_run(flow: Any, input: Any) -> tuple[Any, Any, str]:

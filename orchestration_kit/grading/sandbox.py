@@ -17,10 +17,13 @@ thing learners really submit:
   of virtual time; checks run learners' flows with it.
 - **Megabytes of output.** ``captured_output()`` keeps the first ``OUTPUT_LIMIT``
   characters the code prints and counts the rest; ``check()`` shows only those.
-- **Changes to shared data.** ``fixtures_kept()`` copies the check module's
-  constants (UPPER_CASE names holding plain data) and the model catalog before
-  the check, and puts back whatever the learner's code changed. Checks should
-  still hand the learner copies; this catches the ones that do not.
+- **Threads the learner's code started.** A nested ``run()`` inside a step runs
+  on a thread of its own; when the check gives up, every thread started during
+  the check is stopped too, so nothing the check started still runs after the
+  verdict.
+- **Changes to shared data.** ``fixtures_kept()`` (fixtures.py) copies the
+  check's data, the model catalog and the kit's skill table before the check,
+  and puts back whatever the learner's code changed.
 """
 
 from __future__ import annotations
@@ -28,7 +31,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-import copy
 import io
 import os
 import queue
@@ -102,6 +104,7 @@ def run_cases(cases: Callable[[Any], Iterable[Any]], answer: Any, time_limit: fl
         else:
             results.put(_DONE)
 
+    before = set(threading.enumerate())
     # A copy of this thread's context variables, so the checks see what the caller sees.
     worker = threading.Thread(target=contextvars.copy_context().run, args=(work,), name="check", daemon=True)
     worker.start()
@@ -111,34 +114,55 @@ def run_cases(cases: Callable[[Any], Iterable[Any]], answer: Any, time_limit: fl
             try:
                 item = results.get(timeout=time_limit)
             except queue.Empty:
-                return found, TimedOut(time_limit, stopped=_stop(worker))
+                return found, TimedOut(time_limit, stopped=_stop_started(before))
             if item is _DONE:
+                _stop_started(before, grace=0.2)
                 return found, None
             if isinstance(item, BaseException):
+                _stop_started(before, grace=0.2)
                 return found, item
             found.append(item)
     except BaseException:  # the learner interrupted the kernel while waiting: stop the worker too
-        _stop(worker)
+        _stop_started(before)
         raise
 
 
-def _stop(thread: threading.Thread, grace: float = 1.0) -> bool:
-    """Raise _CheckAbandoned inside ``thread`` until it ends (at most ``grace`` s); True if it did.
+def _stop_started(before: set[threading.Thread], grace: float = 1.0) -> bool:
+    """Stop every thread started since ``before`` (the check's worker, a nested run()'s thread, ...); True if all ended.
 
-    CPython's PyThreadState_SetAsyncExc delivers the exception at the thread's
-    next Python instruction; it is the only way to stop a thread from outside.
+    In rounds, for up to ``grace`` s in all: each round asks every such thread
+    once, then gives them a quarter of the grace to finish. A nested run's
+    thread ends first, and then the worker waiting for it can end too; a
+    thread that caught the first request (a bare ``except:``) is asked again.
+    """
+    import time
+
+    give_up = time.monotonic() + grace
+    while True:
+        started = [t for t in threading.enumerate() if t not in before and t.is_alive() and t.name != "check-helper"]
+        if not started:
+            return True
+        if time.monotonic() >= give_up or not all(_raise_in(thread) for thread in started):
+            return False
+        round_ends = min(give_up, time.monotonic() + grace / 4)
+        for thread in started:
+            thread.join(max(0.0, round_ends - time.monotonic()))
+
+
+def _raise_in(thread: threading.Thread) -> bool:
+    """Raise _CheckAbandoned inside ``thread`` at its next Python instruction; False if this Python cannot.
+
+    CPython's PyThreadState_SetAsyncExc is the only way to stop a thread from outside.
     """
     import ctypes
 
-    for _ in range(4):  # again, in case the code caught the first one (a bare except:)
-        if not thread.is_alive() or thread.ident is None:
-            return True
-        try:
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(_CheckAbandoned))
-        except AttributeError:  # not CPython: the thread can only be left behind
-            return False
-        thread.join(grace / 4)
-    return not thread.is_alive()
+    if thread.ident is None:
+        return True
+    try:
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(_CheckAbandoned))
+    except AttributeError:  # not CPython: the thread can only be left behind
+        return False
+    return True
 
 
 # -- virtual time: a limit for flows ---------------------------------------------
@@ -218,60 +242,3 @@ def captured_output(limit: int = OUTPUT_LIMIT) -> Iterator[CappedOutput]:
         yield output
     finally:
         sys.stdout, sys.stderr = before
-
-
-# -- shared data: copy before, compare and put back after ------------------------------
-_PLAIN = (str, bytes, int, float, bool, type(None))
-
-
-def _is_plain(value: Any) -> bool:
-    """Plain data: numbers, text, and lists, tuples, sets and dicts of them."""
-    if isinstance(value, _PLAIN):
-        return True
-    if isinstance(value, dict):
-        return all(_is_plain(k) and _is_plain(v) for k, v in value.items())
-    return isinstance(value, (list, tuple, set, frozenset)) and all(_is_plain(item) for item in value)
-
-
-def _constants(module: Any) -> dict[str, Any]:
-    """The module's UPPER_CASE names that hold plain data: the fixtures its checks use."""
-    names = [name for name in vars(module) if name.lstrip("_").isupper()] if module else []
-    return {name: getattr(module, name) for name in names if _is_plain(getattr(module, name))}
-
-
-def _put_back(holder: Any, name: str, current: Any, saved: Any) -> None:
-    """Restore a changed value in place when possible, so that every reference to it sees the original."""
-    if type(current) is type(saved) and isinstance(current, list):
-        current[:] = saved
-    elif type(current) is type(saved) and isinstance(current, (dict, set)):
-        current.clear()
-        current.update(saved)
-    else:  # rebound to something else, or immutable (a tuple of lists): bind the original again
-        setattr(holder, name, saved)
-
-
-@contextlib.contextmanager
-def fixtures_kept(module_name: str) -> Iterator[list[str]]:
-    """Yield a list that, after the block, names each fixture the block changed (each one is put back)."""
-    from ..models import load_profiles
-
-    module = sys.modules.get(module_name)
-    saved = copy.deepcopy(_constants(module))
-    try:
-        catalog = load_profiles()  # cached: every SimulatedModel made later reads this very dict
-    except (OSError, ValueError):  # no catalog to protect; the checks that need it will say so
-        catalog = {}
-    saved_catalog = copy.deepcopy(catalog)
-    changed: list[str] = []
-    try:
-        yield changed
-    finally:
-        for name, value in saved.items():
-            current = getattr(module, name, None)
-            if current != value:
-                changed.append(name)
-                _put_back(module, name, current, copy.deepcopy(value))
-        if catalog != saved_catalog:
-            changed.append("the model catalog, load_profiles()")
-            catalog.clear()
-            catalog.update(saved_catalog)
