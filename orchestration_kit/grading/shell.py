@@ -22,6 +22,7 @@ import json
 import sys
 from pathlib import Path
 
+from . import all_exercises
 from .answers import load_lessons
 from .classroom import collect, default_jobs, grade_class, parse_time, read_manifest, read_roster
 from .feedback import write_notebook, write_reports
@@ -68,16 +69,17 @@ def main(args: argparse.Namespace) -> int:
         roster = read_roster(args.roster) if options.get("roster") else None
         manifest = read_manifest(args.submissions) if options.get("submissions") else None
         deadline = parse_time(args.deadline) if options.get("deadline") else None
-        points = json.loads(args.points.read_text(encoding="utf-8")) if options.get("points") else {}
+        points = {name: found.points for name, found in all_exercises().items()}  # what each lesson says
+        points.update(_read_points(args.points) if options.get("points") else {})
         penalty = float(options.get("late_penalty") or 0.0)
         if not 0 <= penalty <= 1:
             raise ValueError(f"--late-penalty is a share of the points, between 0 and 1, not {penalty}")
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError) as error:  # json's errors are ValueErrors too
         print(f"error: {error}", file=sys.stderr)
         return 2
     submissions = collect(list(args.notebooks), lessons, roster=roster, manifest=manifest)
     limits = Limits(args.timeout, options.get("notebook_timeout") or 600, options.get("time_limit"))
-    jobs = options.get("jobs") or default_jobs()
+    jobs = max(1, min(options.get("jobs") or default_jobs(), len(submissions)))
     feedback = options.get("feedback")
     print(f"grading {len(submissions)} notebook{'s' if len(submissions) != 1 else ''} with {jobs} worker"
           f"{'s' if jobs != 1 else ''}", file=sys.stderr, flush=True)
@@ -107,10 +109,20 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _write(book: Gradebook, options: dict, roster: dict | None) -> None:
-    if options.get("gradebook"):
+    if options.get("gradebook"):  # grades.csv and grades.json beside it; a .json path: only the JSON
         path = options["gradebook"]
-        book.write_json(path) if path.suffix == ".json" else book.write_csv(path)
+        if path.suffix != ".json":
+            book.write_csv(path)
+        book.write_json(path.with_suffix(".json"))
     if options.get("lms"):
         book.write_lms(options["lms"], {row["id"]: row for row in (roster or {}).values()})
     if options.get("feedback"):
         write_reports(options["feedback"], book)
+
+
+def _read_points(path: Path) -> dict[str, float]:
+    """A JSON object of exercise -> points, e.g. {"01.keywords": 2, "01.threshold": 3}."""
+    points = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(points, dict) or not all(isinstance(v, (int, float)) and v >= 0 for v in points.values()):
+        raise ValueError(f'{path}: give points as a JSON object of exercise -> a number >= 0, e.g. {{"01.keywords": 2}}')
+    return {str(name): float(value) for name, value in points.items()}

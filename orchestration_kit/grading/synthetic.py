@@ -75,6 +75,18 @@ def _at_the_top(source: str) -> Callable[[Any], Any]:
     return change
 
 
+def _before_first_check_cell(source: str) -> Callable[[Any], Any]:
+    """A change that puts a cell before the first check cell (after the notebook's own imports)."""
+
+    def change(notebook: Any) -> Any:
+        import nbformat
+
+        notebook.cells.insert(_check_cells(notebook)[0][0], nbformat.v4.new_code_cell(source))
+        return notebook
+
+    return change
+
+
 def _without_first_check_cell(notebook: Any) -> Any:
     del notebook.cells[_check_cells(notebook)[0][0]]
     return notebook
@@ -96,7 +108,7 @@ KINDS: dict[str, tuple[str, Callable[[Any], Any], str | None]] = {
         lambda answer: f"import time\ndef {answer}(*args, **kwargs):\n    time.sleep(10000)"), None),
     "deleted check cell": ("solutions", _without_first_check_cell, None),
     "renamed file": ("solutions", _keep, "my_work.ipynb"),
-    "redefined check": ("exercises", _at_the_top(FORGED_CHECK), None),
+    "redefined check": ("exercises", _before_first_check_cell(FORGED_CHECK), None),
     "os._exit": ("solutions", _before_first_function_check(
         lambda answer: f"import os\ndef {answer}(*args, **kwargs):\n    os._exit(3)"), None),
 }
