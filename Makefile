@@ -45,7 +45,7 @@ test: setup           ## the whole suite: unit and integration tests, then every
 	ORCHESTRATION_KIT_STRICT=1 $(BIN)/python -m pytest $(NBVAL) notebooks/ solutions/
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env exercises/
 
-browser-test: setup   ## the course in a real browser: JupyterLab in headless Chromium (needs Debian's chromium)
+browser-test: setup build/js/.installed  ## the course in a real browser: JupyterLab and the offline pages in headless Chromium (needs Debian's chromium)
 	$(BIN)/python -m pip install --quiet "playwright>=1.40"
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/python -m pytest tests/browser -q -rs
 
@@ -55,9 +55,14 @@ test-fast: setup      ## unit tests only
 course: setup         ## re-run every lesson and solution in place (fresh stored outputs), regenerate exercises/
 	$(BIN)/python -m orchestration_kit.grading.authoring --execute
 
-html: setup           ## every lesson and worked solution as HTML in build/html/, for review
-	$(BIN)/jupyter nbconvert --to html --output-dir build/html/notebooks notebooks/*.ipynb
-	$(BIN)/jupyter nbconvert --to html --output-dir build/html/solutions solutions/*.ipynb
+html: setup build/js/.installed  ## every lesson and worked solution as HTML in build/html/, readable offline
+	$(BIN)/python -m orchestration_kit.export --js build/js/node_modules --out build/html notebooks/*.ipynb solutions/*.ipynb
+
+# What the offline pages load (Mermaid, require.js, the widget manager), pinned in html/package-lock.json; needs npm.
+build/js/.installed: html/package.json html/package-lock.json
+	mkdir -p build/js && cp html/package.json html/package-lock.json build/js/
+	npm ci --prefix build/js --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
 
 serve: setup          ## the simulated models over an OpenAI-compatible API on http://127.0.0.1:8000/v1
 	$(BIN)/orchestration-kit serve

@@ -284,4 +284,6 @@ def plot_cost_vs_accuracy(results: list[EvaluationResult] | dict[str, Evaluation
     ax.set_ylabel("accuracy (% of items)")
     ax.set_title("Cost against accuracy: up and to the left is better")
     ax.grid(alpha=0.3)
-    return ax
+    from .charts import keep_inside
+
+    return keep_inside(ax)  # every label inside the frame

@@ -112,28 +112,36 @@ def keep_inside(ax: Any, texts: list[Any] | None = None, steps: int = 4) -> Any:
     for _ in range(steps):
         ax.figure.draw_without_rendering()  # lays the texts out where they will be drawn
         frame = ax.get_window_extent()
-        out = [t.get_window_extent() for t in texts if t.get_visible() and t.get_text()]
-        over = {"left": max([frame.x0 - b.x0 for b in out] + [0]), "right": max([b.x1 - frame.x1 for b in out] + [0]),
-                "bottom": max([frame.y0 - b.y0 for b in out] + [0]), "top": max([b.y1 - frame.y1 for b in out] + [0])}
-        if max(over.values()) <= 0.5:
+        boxes = [t.get_window_extent() for t in texts if t.get_visible() and t.get_text()]
+        if all(frame.x0 - 0.5 <= b.x0 and b.x1 <= frame.x1 + 0.5 and frame.y0 - 0.5 <= b.y0 and b.y1 <= frame.y1 + 0.5
+               for b in boxes):
             return ax
-        _widen(ax, "x", over["left"], over["right"], frame.width)
-        _widen(ax, "y", over["bottom"], over["top"], frame.height)
+        _stretch(ax, "x", [(b.x0, b.x1) for b in boxes], frame.x0, frame.x1)
+        _stretch(ax, "y", [(b.y0, b.y1) for b in boxes], frame.y0, frame.y1)
     return ax
 
 
-def _widen(ax: Any, axis: str, low_px: float, high_px: float, size_px: float) -> None:
-    """Stretch one axis so ``low_px``/``high_px`` more pixels (plus a little air) fit at its ends."""
-    if low_px <= 0.5 and high_px <= 0.5:
+def _stretch(ax: Any, axis: str, edges: list[tuple[float, float]], lo: float, hi: float, pad: float = 6) -> None:
+    """Show more data along one axis, so that labels sticking out of [lo, hi] (pixels) come inside.
+
+    A label's position follows the data, its size does not: showing ``f`` times as much
+    data brings its near edge ``f`` times closer to the frame's far end.
+    """
+    size, new_lo, new_hi = hi - lo, lo, hi
+    for near, far in edges:
+        room = size - pad - (far - near)
+        if room <= 0:  # wider than the axes: no widening helps
+            continue
+        if far > hi + 0.5:
+            new_hi = max(new_hi, lo + (near - lo) * size / room)
+        if near < lo - 0.5:
+            new_lo = min(new_lo, hi - (hi - far) * size / room)
+    if (new_lo, new_hi) == (lo, hi):
         return
-    get, set_ = (ax.get_xlim, ax.set_xlim) if axis == "x" else (ax.get_ylim, ax.set_ylim)
-    lo, hi = get()
-    flipped = hi < lo  # an inverted axis (e.g. rows top to bottom)
-    a, b = (hi, lo) if flipped else (lo, hi)
-    low_px, high_px = (high_px, low_px) if flipped else (low_px, high_px)
-    span = b - a
-    grow = (max(low_px, 0) + max(high_px, 0) + 12) / max(size_px, 1)
-    per_px = span / max(size_px, 1) / max(1 - grow, 0.2)  # data units per pixel once the axis is widened
-    a -= (max(low_px, 0) + 6) * per_px if low_px > 0.5 else 0
-    b += (max(high_px, 0) + 6) * per_px if high_px > 0.5 else 0
-    set_((b, a) if flipped else (a, b))
+    to_data = ax.transData.inverted()
+    if axis == "x":
+        (a, _), (b, _) = to_data.transform([(new_lo, 0), (new_hi, 0)])
+        ax.set_xlim(a, b)  # the value at the left edge first: an inverted axis stays inverted
+    else:
+        (_, a), (_, b) = to_data.transform([(0, new_lo), (0, new_hi)])
+        ax.set_ylim(a, b)

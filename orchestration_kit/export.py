@@ -30,6 +30,7 @@ INSTALL = "run `make html` (it installs them with npm into build/js), or pass --
 TEMPLATE = """{%- extends 'index.html.j2' -%}
 {%- block html_head_js_mermaidjs -%}
 <script src="{{ resources.offline_static }}/mermaid.min.js"></script>
+<script>mermaid.initialize({startOnLoad: false});  // the page's loader below draws each diagram, once</script>
 {{ super() }}
 {%- endblock html_head_js_mermaidjs -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}

@@ -197,7 +197,9 @@ def plot_latency(runs: pd.DataFrame, ax: Any = None) -> Any:
     ax.set_xlabel("latency per request (s, virtual time)")
     ax.set_ylabel("pattern")
     ax.set_title(f"Latency over {len(runs) // len(names)} runs each (box: p25-p75, whiskers: p5-p95)")
-    return ax
+    from .charts import keep_inside
+
+    return keep_inside(ax)  # the p50/p95 labels inside the frame
 
 
 def draw_box(ax: Any, y: float, values: pd.Series, colour: str) -> None:

@@ -23,6 +23,7 @@ class MermaidChart:
 
     def __init__(self, direction: str = "TD") -> None:
         self.lines = [f"flowchart {direction}"]
+        self.direction = direction
         self._count = 0
         self._depth = 1
 
@@ -45,6 +46,7 @@ class MermaidChart:
         group = f"s{self._count}"
         self.lines.append("    " * self._depth + f'subgraph {group}["{title}"]')
         self._depth += 1
+        self.lines.append("    " * self._depth + f"direction {self.direction}")  # else Mermaid turns some groups sideways
         yield group
         self._depth -= 1
         self.lines.append("    " * self._depth + "end")
@@ -77,7 +79,7 @@ class Diagram:
         entry, exit_ = step._draw(chart)  # the entry of a pattern is its group: the arrow stops at the group's frame
         end = chart.node("output", "round")
         chart.edge(start, entry)
-        chart.edge(exit_, end)
+        chart.edge(entry if entry.startswith("s") else exit_, end)  # a group: from its frame, so output sits below it
         return cls(chart.text())
 
     def _repr_markdown_(self) -> str:

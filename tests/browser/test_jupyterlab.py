@@ -27,6 +27,15 @@ FINISHED = """([panel, wanted]) => {
 }"""
 
 
+def _stored_errors(name: str) -> dict[int, str]:
+    """The committed notebook's expected errors, as the text a person reads: cell index -> lines."""
+    cells = json.loads((Path(__file__).resolve().parents[2] / "notebooks" / name).read_text(encoding="utf-8"))["cells"]
+    return {i: "\n".join(o["traceback"]) for i, c in enumerate(cells) for o in c.get("outputs", []) if o["output_type"] == "error"}
+
+
+STORED_ERRORS = {"00_start_here.ipynb": _stored_errors("00_start_here.ipynb")}
+
+
 def lesson(lab, name: str) -> dict:
     """The lesson's notebook as the server has it, or a skip if it is not written yet."""
     path = Path(lab.root) / name
@@ -102,6 +111,15 @@ def test_start_here_runs_every_cell_without_an_error(browser, lab, screenshots):
     page.screenshot(path=str(screenshots / "00_start_here.png"))
     page.locator(f"{PANEL} .jp-RenderedImage img").first.screenshot(path=str(screenshots / "00_timeline.png"))
     assert shown_problems(page, notebook) == []
+    # the expected error reads as the stored notebook shows it: the message and a hint, no traceback
+    expected = [i for i, c in enumerate(notebook["cells"]) if "raises-exception" in c.get("metadata", {}).get("tags", [])]
+    for index in expected:
+        shown = page.locator(f"{PANEL} .jp-Cell").nth(index).locator(
+            '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').inner_text()
+        stored = STORED_ERRORS["00_start_here.ipynb"][index]
+        assert shown.strip() == stored, f"cell {index} shows {shown[:300]!r}"
+        assert "Traceback" not in shown and ".py" not in shown and len(shown.strip().splitlines()) <= 3
+    page.locator(f"{PANEL} .jp-Cell").nth(expected[0]).screenshot(path=str(screenshots / "00_expected_error.png"))
     # what the lesson shows, drawn by this browser: the trace table, the Mermaid diagram, the timeline
     assert page.locator(f"{PANEL} .jp-RenderedHTMLCommon table").count() >= 1
     assert page.locator(f"{PANEL} .jp-RenderedMermaid svg, {PANEL} .jp-RenderedImage img").count() >= 2
@@ -138,8 +156,8 @@ def test_tradeoff_explorer_redraws_its_chart_when_a_slider_moves(browser, lab, s
     page.close()
 
 
-# -- lesson 4: a person approves an escalation, and the flow completes ---------------------------
-def test_hierarchical_escalation_is_approved_by_a_click(browser, lab, screenshots):
+# -- lesson 4: after Run All, a person's click still settles the escalation ------------------------
+def test_hierarchical_escalation_is_approved_by_a_click_after_run_all(browser, lab, screenshots):
     notebook = lesson(lab, "04_hierarchical.ipynb")
     shows_box = [index for index, cell in enumerate(notebook["cells"])
                  if cell["cell_type"] == "code" and "review_box(" in "".join(cell["source"])]
@@ -147,17 +165,14 @@ def test_hierarchical_escalation_is_approved_by_a_click(browser, lab, screenshot
         pytest.skip("notebooks/04_hierarchical.ipynb shows no review_box yet")
     box_cell = shows_box[0]
     page = open_notebook(browser, lab, "04_hierarchical.ipynb")
-    # Up to the box only: a later cell of the lesson clicks for the stored notebook, which would disable it.
+    menu(page, "Run", "Run All Cells")  # the whole lesson first, as a learner does: no later cell may use up the box
+    wait_until_run(page, len(code_cells(notebook)), screenshots)
+    assert shown_problems(page, notebook) == []
     cell = page.locator(f"{PANEL} .jp-Cell").nth(box_cell)
-    cell.locator(".jp-InputArea-prompt").click()
-    menu(page, "Run", "Run All Above Selected Cell")
-    wait_until_run(page, len(code_cells({"cells": notebook["cells"][:box_cell]})), screenshots)
-    cell.locator(".jp-InputArea-editor").click()
-    page.keyboard.press("Shift+Enter")
     approve = cell.locator(".jupyter-widgets button", has_text="Approve")
-    approve.wait_for(timeout=RUN_SECONDS * 1000)
-    assert shown_problems(page, notebook, upto=box_cell + 1) == []
+    approve.scroll_into_view_if_needed()
     assert "Waiting for a decision" in cell.locator(".jp-OutputArea-output").inner_text()
+    assert approve.is_enabled()
 
     approve.click()
 
