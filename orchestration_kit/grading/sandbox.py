@@ -127,6 +127,9 @@ def run_cases(cases: Callable[[Any], Iterable[Any]], answer: Any, time_limit: fl
         raise
 
 
+_KIT_WORKERS = ("orchestration-kit-run", "orchestration-kit-step")
+
+
 def _stop_started(before: set[threading.Thread], grace: float = 1.0) -> bool:
     """Stop every thread started since ``before`` (the check's worker, a nested run()'s thread, ...); True if all ended.
 
@@ -137,9 +140,16 @@ def _stop_started(before: set[threading.Thread], grace: float = 1.0) -> bool:
     """
     import time
 
+    from ..driver import cancel_runs
+
     give_up = time.monotonic() + grace
     while True:
-        started = [t for t in threading.enumerate() if t not in before and t.is_alive() and t.name != "check-helper"]
+        for thread in threading.enumerate():  # runs started by the check (nested ones too) end cleanly first
+            if thread not in before:
+                cancel_runs(thread)
+        # The kit's own reusable workers are left alone: once their run is cancelled they sit idle.
+        started = [t for t in threading.enumerate() if t not in before and t.is_alive()
+                   and t.name != "check-helper" and not t.name.startswith(_KIT_WORKERS)]
         if not started:
             return True
         if time.monotonic() >= give_up or not all(_raise_in(thread) for thread in started):
