@@ -46,7 +46,8 @@ class MermaidChart:
         group = f"s{self._count}"
         self.lines.append("    " * self._depth + f'subgraph {group}["{title}"]')
         self._depth += 1
-        self.lines.append("    " * self._depth + f"direction {self.direction}")  # else Mermaid turns some groups sideways
+        inside = "TB" if self.direction == "TD" else self.direction  # a group's direction: TB, not TD
+        self.lines.append("    " * self._depth + f"direction {inside}")  # else Mermaid turns some groups sideways
         yield group
         self._depth -= 1
         self.lines.append("    " * self._depth + "end")

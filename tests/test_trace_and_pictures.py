@@ -213,6 +213,7 @@ def test_the_input_arrow_points_at_the_group_not_across_its_title():
     text = str(healthcare_shaped_flow().diagram())
     lines = text.splitlines()
     assert lines[1].strip() == 'n1("input")'  # drawn first, above the groups
+    assert "direction TB" in text and "direction TD" not in text  # Mermaid knows no TD inside a group
     assert "n1 --> s2" in text and text.rstrip().endswith("s2 --> n19")  # arrows end at the outer group's frame
     assert re.search(r"-->\|real_time\| s\d+", text)  # and the arrows into nested groups too
 

@@ -161,17 +161,31 @@ class CheckResult:
         """The text ``check()`` prints: one line per case, hints under failures, then the score."""
         lines = [f"{self.exercise}: {self.title}" if self.title else self.exercise]
         if self.status == "unsolved":
-            lines += ["  … not yet solved", f"      hint: {self.hint}"]
+            lines += ["  … not yet solved", *_wrapped("      hint: ", self.hint)]
             lines.append("  score 0: write your answer, then run this check again")
             return "\n".join(lines)
         for case in self.cases:
             lines.append(f"  {'✓' if case.passed else '✗'} {case.description}")
             if not case.passed and case.hint:
-                lines.append("      hint: " + case.hint.replace("\n", "\n            "))
+                lines += _wrapped("      hint: ", case.hint)
         done, total = self.score
         verdict = "solved" if self.passed else "not yet: the hints above say what to change"
         lines.append(f"  score {done}/{total}: {verdict}")
         return "\n".join(lines)
+
+    def report_html(self) -> str:
+        """``report()`` as HTML: a green ✓ and a red ✗ (the marks and words stay, for who cannot tell colours)."""
+        import html
+
+        colours = {"✓": "#1a7f37", "✗": "#cf222e", "…": "#9a6700"}
+        lines = []
+        for line in self.report().splitlines():
+            text = html.escape(line)
+            mark = line.strip()[:1]
+            if mark in colours:
+                text = text.replace(mark, f'<b style="color: {colours[mark]}">{mark}</b>', 1)
+            lines.append(text)
+        return '<pre style="white-space: pre-wrap">' + "\n".join(lines) + "</pre>"
 
     def to_json(self) -> dict[str, Any]:
         done, total = self.score
@@ -183,6 +197,18 @@ class CheckResult:
     def __repr__(self) -> str:
         done, total = self.score
         return f"CheckResult({self.exercise!r}, {self.status}, {done}/{total} cases)"
+
+
+def _wrapped(first: str, hint: str, width: int = 88) -> list[str]:
+    """A hint as lines of at most ``width`` characters, broken between words, continuation lines indented."""
+    import textwrap
+
+    indent = " " * len(first)
+    lines: list[str] = []
+    for number, paragraph in enumerate(hint.splitlines() or [""]):
+        lines += textwrap.wrap(paragraph, width, initial_indent=first if number == 0 else indent, subsequent_indent=indent,
+                               break_long_words=False, break_on_hyphens=False) or [indent.rstrip()]
+    return lines
 
 
 def grade(name: str, answer: Any, *, time_limit: float | None = None) -> CheckResult:
