@@ -133,7 +133,9 @@ _KIT_WORKERS = ("orchestration-kit-run", "orchestration-kit-step")
 def _stop_started(before: set[threading.Thread], grace: float = 1.0) -> bool:
     """Stop every thread started since ``before`` (the check's worker, a nested run()'s thread, ...); True if all ended.
 
-    In rounds, for up to ``grace`` s in all: each round asks every such thread
+    First the runs the check started are cancelled, and their threads get a
+    quarter of the grace to end on their own (a cancelled run closes its loop).
+    Then, in rounds, for up to ``grace`` s in all: each round asks every such thread
     once, then gives them a quarter of the grace to finish. A nested run's
     thread ends first, and then the worker waiting for it can end too; a
     thread that caught the first request (a bare ``except:``) is asked again.
@@ -143,18 +145,24 @@ def _stop_started(before: set[threading.Thread], grace: float = 1.0) -> bool:
     from ..driver import cancel_runs
 
     give_up = time.monotonic() + grace
+    runs_asked = False
     while True:
-        for thread in threading.enumerate():  # runs started by the check (nested ones too) end cleanly first
-            if thread not in before:
-                cancel_runs(thread)
         # The kit's own reusable workers are left alone: once their run is cancelled they sit idle.
         started = [t for t in threading.enumerate() if t not in before and t.is_alive()
                    and t.name != "check-helper" and not t.name.startswith(_KIT_WORKERS)]
         if not started:
             return True
-        if time.monotonic() >= give_up or not all(_raise_in(thread) for thread in started):
+        if time.monotonic() >= give_up:
             return False
         round_ends = min(give_up, time.monotonic() + grace / 4)
+        if not runs_asked:  # first, cancel the runs the check started (nested ones too): they end cleanly
+            runs_asked = True
+            if sum(cancel_runs(thread) for thread in threading.enumerate() if thread not in before):
+                for thread in started:  # a cancelled run closes its own loop; an exception raised now would cut that short
+                    thread.join(max(0.0, round_ends - time.monotonic()))
+                continue
+        if not all(_raise_in(thread) for thread in started):
+            return False
         for thread in started:
             thread.join(max(0.0, round_ends - time.monotonic()))
 
