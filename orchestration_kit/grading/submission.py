@@ -87,6 +87,7 @@ async def grade_submission(path: Path, lesson: Lesson, copy: GraderCopy, limits:
     deadline = started + limits.notebook
     graded = Graded(notebook=nbformat.read(path, as_version=4))
     graded.flags += inspect(graded.notebook, lesson)
+    changed_before = set(copy.changed_on_disk())
     with tempfile.TemporaryDirectory(prefix="grading-") as folder:
         own_results, verdict_file = Path(folder) / "own.jsonl", Path(folder) / f"{os.urandom(8).hex()}.jsonl"
         env = {**os.environ, "PYTHONHASHSEED": "0", RESULTS_ENV: str(own_results), STRICT_ENV: "0"}
@@ -106,7 +107,8 @@ async def grade_submission(path: Path, lesson: Lesson, copy: GraderCopy, limits:
         graded.exercises.append(grade)
         if own.get(exercise) == "passed" and grade.status != "passed":
             graded.flags.append(f"the notebook's own check() said {exercise} passed; the grader's re-run says {grade.status}")
-    graded.flags += [f"{name} was changed on disk while this notebook ran (now put back)" for name in copy.restore()]
+    changed = [name for name in copy.changed_on_disk() if name not in changed_before]
+    graded.flags += [f"orchestration_kit/grading/{name} was changed on disk while this notebook ran" for name in changed]
     graded.seconds = time.monotonic() - started
     return graded
 
