@@ -46,7 +46,7 @@ def _score(plan):
         for file, source in plan["modules"]:  # in order: sandbox, fixtures, the package, the lesson
             name = package if file == "__init__.py" else f"{package}.{file[:-3]}"
             module = grading if name == package else types.ModuleType(name)
-            module.__package__ = package
+            module.__package__, module.__file__ = package, str(folder / file)  # lesson07 finds data/ from __file__
             sys.modules[name] = module
             exec(compile(source, f"<the grader's {file}>", "exec"), module.__dict__)
 

@@ -160,6 +160,9 @@ def grade_class(submissions: list[Submission], copy: GraderCopy, limits: Limits,
                 grade, notebook = await task
             except asyncio.CancelledError:
                 grade, notebook = _not_graded(submission, deadline, f"grading was stopped ({stopped['by'] or 'cancelled'})"), None
+            except Exception as error:  # a fault of the grader's on one notebook must not lose the others
+                why = f"the grader failed on this notebook: {type(error).__name__}: {error}"
+                grade, notebook = _not_graded(submission, deadline, why), None
             finally:
                 with lock:
                     running.pop(me, None)

@@ -33,6 +33,7 @@ from .answers import Lesson, inspect
 from .kernel import CellRun, Kernel
 from .scoring import GraderCopy, read_own_results, read_verdicts, scoring_cell
 
+COURSE = Path(__file__).resolve().parents[2]  # the course folder: data/, solutions/, ...
 _PROBLEMS = {
     "stopped": "was stopped after its {cell:g} s time limit (an endless loop?)",
     "killed": "ignored the interrupt at its {cell:g} s time limit, so its kernel was killed",
@@ -93,7 +94,7 @@ async def grade_submission(path: Path, lesson: Lesson, copy: GraderCopy, limits:
         env = {**os.environ, "PYTHONHASHSEED": "0", RESULTS_ENV: str(own_results), STRICT_ENV: "0"}
         if limits.case is not None:
             env[TIME_LIMIT_ENV] = str(limits.case)
-        session = _Session(path, graded.notebook, env, deadline, limits)
+        session = _Session(_workdir(Path(folder), path), graded.notebook, env, deadline, limits)
         try:
             runs = await session.learner_run(graded.errors)
             verdicts = await session.score(lesson, copy, verdict_file, runs, graded)
@@ -113,11 +114,28 @@ async def grade_submission(path: Path, lesson: Lesson, copy: GraderCopy, limits:
     return graded
 
 
+def _workdir(folder: Path, path: Path) -> Path:
+    """A fresh folder for the kernel to run in: the files beside the notebook, and the course's data/ one level up.
+
+    The released notebooks read ``../data/...``, as they do from exercises/; a
+    learner's own files are there too (linked); whatever the notebook writes
+    stays in this folder and is deleted with it, so learners cannot meet.
+    """
+    work = folder / "course" / "work"
+    work.mkdir(parents=True)
+    if (COURSE / "data").is_dir():
+        (work.parent / "data").symlink_to(COURSE / "data", target_is_directory=True)
+    for neighbour in path.resolve().parent.iterdir():
+        if neighbour.name != "data" and not neighbour.name.startswith("."):
+            (work / neighbour.name).symlink_to(neighbour, target_is_directory=neighbour.is_dir())
+    return work
+
+
 class _Session:
     """The kernel currently in use for one notebook, and the limits it runs under."""
 
-    def __init__(self, path: Path, notebook: Any, env: dict[str, str], deadline: float, limits: Limits) -> None:
-        self.path, self.notebook, self.env, self.deadline, self.limits = path, notebook, env, deadline, limits
+    def __init__(self, cwd: Path, notebook: Any, env: dict[str, str], deadline: float, limits: Limits) -> None:
+        self.cwd, self.notebook, self.env, self.deadline, self.limits = cwd, notebook, env, deadline, limits
         self.kernel: Kernel | None = None
 
     def remaining(self) -> float:
@@ -125,7 +143,7 @@ class _Session:
 
     async def fresh_kernel(self) -> Kernel:
         await self.close()
-        self.kernel = await Kernel.start(self.notebook, cwd=self.path.parent, env=self.env)
+        self.kernel = await Kernel.start(self.notebook, cwd=self.cwd, env=self.env)
         return self.kernel
 
     async def close(self) -> None:
