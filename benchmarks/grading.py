@@ -2,6 +2,7 @@
 
     python benchmarks/grading.py memory --notebooks 100     # one worker, the same correct notebook 100 times
     python benchmarks/grading.py class --learners 30        # 30 learners x every lesson, every kind of submission
+    python benchmarks/grading.py detection                  # how fast a dead or hung kernel is noticed
 
 ``memory`` samples the resident memory of the grader and of every kernel it
 has running after each notebook: with one kernel per worker, shut down after
@@ -114,6 +115,33 @@ def whole_class(learners: int, jobs: int, timeout: float, time_limit: float) -> 
               f"{sum(seconds[kind]) / len(seconds[kind]):.1f} |")
 
 
+def detection(trials: int) -> None:
+    """How long a cell takes to come back when its kernel dies (os._exit) or must be interrupted (while True)."""
+    import asyncio
+
+    import nbformat
+
+    from orchestration_kit.grading.kernel import Kernel
+
+    async def once(source: str, timeout: float) -> tuple[str, float]:
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+        kernel = await Kernel.start(notebook, cwd=Path.cwd(), env=dict(os.environ))
+        try:
+            started = time.perf_counter()
+            ran = await kernel.run_cell(notebook.cells[0], 0, timeout)
+            return ran.outcome, time.perf_counter() - started
+        finally:
+            await kernel.shutdown()
+
+    cases = {"os._exit(1)": ("import os\nos._exit(1)", 60.0), "while True: pass, 2 s timeout": ("while True:\n    pass", 2.0),
+             "SIGINT ignored, 2 s timeout": ("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass", 2.0)}
+    print("| cell | outcome | seconds until the cell came back (median of %d) |\n|---|---|--:|" % trials)
+    for label, (source, timeout) in cases.items():
+        runs = [asyncio.run(once(source, timeout)) for _ in range(trials)]
+        seconds = sorted(s for _, s in runs)[len(runs) // 2]
+        print(f"| `{label}` | {runs[0][0]} | {seconds:.2f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="what", required=True)
@@ -124,9 +152,13 @@ def main() -> None:
     many.add_argument("--jobs", type=int, default=2)
     many.add_argument("--timeout", type=float, default=20, help="seconds per cell")
     many.add_argument("--time-limit", type=float, default=5, help="seconds per case of a check")
+    dead = commands.add_parser("detection", help="how fast a dead or hung kernel is noticed")
+    dead.add_argument("--trials", type=int, default=5)
     args = parser.parse_args()
     if args.what == "memory":
         memory(args.notebooks)
+    elif args.what == "detection":
+        detection(args.trials)
     else:
         whole_class(args.learners, args.jobs, args.timeout, args.time_limit)
 

@@ -157,6 +157,18 @@ def test_checks_edited_on_disk_by_the_learner_change_nothing_and_are_flagged(tmp
     assert "orchestration_kit/grading/lesson00.py was changed on disk while this notebook ran" in grade.flags
 
 
+def test_the_notebook_time_limit_stops_the_cells_left_and_the_answers_defined_are_still_graded(tmp_path):
+    path = notebook(tmp_path / "ada" / "00_start_here.ipynb",
+                    "def makespan(stages):\n    return sum(max(stage) for stage in stages)",
+                    "import time\ntime.sleep(3)", "import time\ntime.sleep(3)", "flow = None")
+    submissions = collect([path], load_lessons(ROOT / "solutions"))
+    [grade], _ = grade_class(submissions, GraderCopy.take(), Limits(cell=30, notebook=15, case=5))
+    assert grade.rows[1] == ("00.makespan", "passed", "7/7")
+    [short], _ = grade_class(submissions, GraderCopy.take(), Limits(cell=30, notebook=4, case=5))
+    assert any(e.startswith("the notebook's 4 s time limit ran out: cell [") for e in short.errors), short.errors
+    assert short.rows[:2] == (("00.sequential", "not run", "-"), ("00.makespan", "passed", "7/7"))  # flow never defined
+
+
 def test_garbage_in_the_results_file_does_not_stop_the_grading(tmp_path):
     path = notebook(tmp_path / "ada" / "00_start_here.ipynb",
                     "import os\nwith open(os.environ['ORCHESTRATION_KIT_RESULTS'], 'a') as f:\n"

@@ -11,7 +11,7 @@ Two phases, one kernel at a time, always shut down at the end:
    the whole notebook for at most ``Limits.notebook`` seconds. A kernel that
    dies stops the run. What the notebook printed (its own ✓/✗) is kept for
    the learner's feedback; it counts for nothing.
-2. **The grader's scoring.** The grader's cell (``_scorer.py``) grades the
+2. **The grader's scoring**, within another ``Limits.notebook`` seconds. The grader's cell (``_scorer.py``) grades the
    answer variables. If the learner's kernel was lost, a fresh kernel replays
    the learner's cells first, leaving out the ones that hung or killed the
    kernel and the check cells. If an answer kills the kernel while it is
@@ -43,7 +43,7 @@ _PROBLEMS = {
 
 @dataclass(frozen=True)
 class Limits:
-    """Wall-clock limits: seconds per cell, per notebook (both phases), per case of a check (None: 30 s)."""
+    """Wall-clock limits: seconds per cell, per notebook (each phase), per case of a check (None: 30 s)."""
 
     cell: float = 120.0
     notebook: float = 600.0
@@ -97,6 +97,7 @@ async def grade_submission(path: Path, lesson: Lesson, copy: GraderCopy, limits:
         session = _Session(_workdir(Path(folder), path), graded.notebook, env, deadline, limits)
         try:
             runs = await session.learner_run(graded.errors)
+            session.deadline = time.monotonic() + limits.notebook  # scoring: a budget of its own
             verdicts = await session.score(lesson, copy, verdict_file, runs, graded)
         finally:
             await session.close()
