@@ -30,7 +30,7 @@ from .gradebook import NotebookGrade
 from .scoring import GraderCopy
 from .submission import ExerciseGrade, Limits, grade_submission
 
-KERNEL_MB = 400  # memory one learner's kernel takes, about (see benchmarks/README.md, "Grading a class")
+KERNEL_MB = 400  # memory budgeted per kernel: a lesson kernel peaked near 160 MB (benchmarks/README.md, "Grading a class")
 
 
 @dataclass(frozen=True)
