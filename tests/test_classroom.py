@@ -140,21 +140,33 @@ def test_checks_replaced_in_the_learners_memory_do_not_change_the_grade(tmp_path
     assert grade.rows[1] == ("00.makespan", "failed", "2/7")  # the real checks: a number, but the wrong one
 
 
-def test_a_grading_module_edited_on_disk_is_flagged_and_put_back(tmp_path):
-    sandbox = PACKAGE / "sandbox.py"
-    original = sandbox.read_text()
+def test_checks_edited_on_disk_by_the_learner_change_nothing_and_are_flagged(tmp_path):
+    lesson = PACKAGE / "lesson00.py"
+    original = lesson.read_text()
+    always = ("\n\n@exercise('00.makespan', 'anything', start='')\n"
+              "def _anything(answer):\n    yield Case('anything goes', True)\n")
     path = notebook(tmp_path / "ada" / "00_start_here.ipynb",
-                    f"open({str(sandbox)!r}, 'a').write('\\n# changed by a learner\\n')",
-                    "def makespan(stages):\n    return sum(max(stage) for stage in stages)")
+                    f"open({str(lesson)!r}, 'a').write({always!r})",
+                    "import importlib, orchestration_kit.grading.lesson00 as checks\nimportlib.reload(checks)",
+                    "def makespan(stages):\n    return 42")
     try:
         [grade], _ = grade_class(collect([path], load_lessons(ROOT / "solutions")), GraderCopy.take(), Limits(cell=30, case=5))
     finally:
-        changed, sandbox_now = sandbox.read_text() != original, sandbox.read_text()
-        sandbox.write_text(original)
-    assert not changed, sandbox_now[-80:]
-    assert "orchestration_kit/grading/sandbox.py differs from the grader's copy" in grade.flags
-    assert "sandbox.py was changed on disk while this notebook ran (now put back)" in grade.flags
+        lesson.write_text(original)
+    assert grade.rows[1] == ("00.makespan", "failed", "2/7")
+    assert "orchestration_kit/grading/lesson00.py was changed on disk while this notebook ran" in grade.flags
+
+
+def test_the_notebook_time_limit_stops_the_cells_left_and_the_answers_defined_are_still_graded(tmp_path):
+    path = notebook(tmp_path / "ada" / "00_start_here.ipynb",
+                    "def makespan(stages):\n    return sum(max(stage) for stage in stages)",
+                    "import time\ntime.sleep(3)", "import time\ntime.sleep(3)", "flow = None")
+    submissions = collect([path], load_lessons(ROOT / "solutions"))
+    [grade], _ = grade_class(submissions, GraderCopy.take(), Limits(cell=30, notebook=15, case=5))
     assert grade.rows[1] == ("00.makespan", "passed", "7/7")
+    [short], _ = grade_class(submissions, GraderCopy.take(), Limits(cell=30, notebook=4, case=5))
+    assert any(e.startswith("the notebook's 4 s time limit ran out: cell [") for e in short.errors), short.errors
+    assert short.rows[:2] == (("00.sequential", "not run", "-"), ("00.makespan", "passed", "7/7"))  # flow never defined
 
 
 def test_garbage_in_the_results_file_does_not_stop_the_grading(tmp_path):

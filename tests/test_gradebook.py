@@ -158,3 +158,25 @@ def test_the_notebooks_own_results_are_read_whatever_else_the_file_holds(tmp_pat
     path = tmp_path / "own.jsonl"
     path.write_text('{"exercise": 5}\n{"exercise": "00.makespan", "status": "passed"}\nnull\n')
     assert read_own_results(path) == {"00.makespan": "passed"}
+
+
+@pytest.mark.parametrize("source", [
+    "left_out = [check for check in CHECKS if check not in report]",  # lesson 6's own master does this
+    "def mentions(report):\n    check = report.lower()\n    return check",
+    "ok = all(check(x) for check in checks)",
+])
+def test_a_name_check_local_to_a_function_or_comprehension_is_not_flagged(source):
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    assert inspect(notebook, Lesson("99", "99_x.ipynb", {})) == []
+
+
+def test_a_function_that_rebinds_the_global_check_is_flagged():
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "def sneaky():\n    global check\n    check = print")])
+    assert inspect(notebook, Lesson("99", "99_x.ipynb", {}))[0].startswith("check() is redefined in cell 0")
+
+
+def test_every_solutions_master_graded_as_a_learners_notebook_raises_no_flag():
+    for lesson in LESSONS.values():
+        master = nbformat.read(ROOT / "solutions" / lesson.filename, as_version=4)
+        assert inspect(master, lesson) == [], lesson.filename

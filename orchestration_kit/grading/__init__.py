@@ -20,7 +20,8 @@ Three environment variables adapt ``check()`` to where it runs:
 - ``ORCHESTRATION_KIT_STRICT=1`` (CI, on the solutions): a check that does not
   pass raises ``CheckFailed``, so a broken solution cannot go unnoticed.
 - ``ORCHESTRATION_KIT_RESULTS=path``: every result is appended to ``path`` as a
-  JSON line; ``orchestration-kit check`` reads them to print its score table.
+  JSON line. ``orchestration-kit check`` grades the answers again itself and
+  uses these lines only to flag a notebook whose own checks claimed more.
 - ``ORCHESTRATION_KIT_TIME_LIMIT=seconds``: how long each case may run (default 30).
 """
 

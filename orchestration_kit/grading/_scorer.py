@@ -8,10 +8,11 @@ lesson's checks, from a learner's notebook changes nothing the grader relies on.
 What it does, in order:
 
 1. Forget the grading modules the learner's code imported (a learner may have
-   replaced ``check`` or ``grade`` in them) and import them again from disk,
-   after comparing each file's SHA-256 digest with the grader's.
-2. Build the lesson's checks from the source the grader sent, not from disk.
-3. For each exercise, find the answer by the name the solutions master gives
+   replaced ``check`` or ``grade`` in them) and build them again from the
+   source the grader sent: ``sandbox``, ``fixtures``, the package itself and
+   the lesson's checks. Nothing is read from disk, so nothing a notebook wrote
+   there counts.
+2. For each exercise, find the answer by the name the solutions master gives
    it (``check("01.keywords", rules)`` -> ``rules``), grade it, and write one
    JSON line per exercise to a file only the grader knows the name of.
 
@@ -19,7 +20,6 @@ A ``start`` line before each exercise lets the grader tell which exercise was
 being graded if the kernel dies (``os._exit`` in an answer, say).
 """
 
-import hashlib
 import importlib
 import json
 import sys
@@ -37,19 +37,18 @@ def _score(plan):
             out.write(json.dumps(record) + "\n")
             out.flush()
 
+        folder = Path(importlib.util.find_spec("orchestration_kit.grading").origin).parent
         for name in [name for name in sys.modules if name.startswith("orchestration_kit.grading")]:
             del sys.modules[name]
-        folder = Path(importlib.util.find_spec("orchestration_kit.grading").origin).parent
-        for file, digest in plan["digests"].items():
-            path = folder / file
-            found = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
-            if found != digest:
-                emit(kind="tampered", what=f"orchestration_kit/grading/{file} differs from the grader's copy")
-        grading = importlib.import_module("orchestration_kit.grading")
-        lesson = types.ModuleType(plan["module"])
-        lesson.__package__ = "orchestration_kit.grading"
-        sys.modules[plan["module"]] = lesson
-        exec(compile(plan["checks"], f"<the grader's {plan['module']}>", "exec"), lesson.__dict__)
+        package = "orchestration_kit.grading"
+        grading = sys.modules[package] = types.ModuleType(package)
+        grading.__path__, grading.__package__ = [str(folder)], package
+        for file, source in plan["modules"]:  # in order: sandbox, fixtures, the package, the lesson
+            name = package if file == "__init__.py" else f"{package}.{file[:-3]}"
+            module = grading if name == package else types.ModuleType(name)
+            module.__package__, module.__file__ = package, str(folder / file)  # lesson07 finds data/ from __file__
+            sys.modules[name] = module
+            exec(compile(source, f"<the grader's {file}>", "exec"), module.__dict__)
 
         for exercise, expression in plan["answers"].items():
             if exercise in plan["skip"]:

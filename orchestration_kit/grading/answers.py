@@ -95,7 +95,7 @@ def inspect(notebook: Any, lesson: Lesson) -> list[str]:
         if cell.cell_type != "code":
             continue
         for tree in _trees([cell.source]):
-            if any(_rebinds_check(node) for node in ast.walk(tree)):
+            if any(_rebinds_check(node) for node in _top_level(tree)):
                 flags.append(f"check() is redefined in cell {index}: the notebook's own verdicts are not the grader's")
                 break
         if "ORCHESTRATION_KIT_RESULTS" in cell.source:
@@ -121,6 +121,24 @@ def _rebinds_check(node: ast.AST) -> bool:
     if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
         return node.attr in ("check", "grade")  # e.g. orchestration_kit.grading.grade = ...
     return False
+
+
+def _top_level(tree: ast.AST) -> list[ast.AST]:
+    """The nodes that bind names in the notebook's namespace: not those inside functions, lambdas or comprehensions.
+
+    A function's ``global check`` counts: with it, the function rebinds the notebook's check.
+    """
+    found = []
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        found.append(node)
+        local = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef,
+                                  ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp))
+        if local and not any(isinstance(n, ast.Global) and "check" in n.names for n in ast.walk(node)):
+            continue  # its name (if any) is checked; its body binds only its own names
+        todo.extend(ast.iter_child_nodes(node))
+    return found
 
 
 def _trees(sources: Any) -> list[ast.Module]:

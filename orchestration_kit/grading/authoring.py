@@ -122,13 +122,18 @@ def execute(
     from nbclient import NotebookClient
 
     kernel_env = {**os.environ, "PYTHONHASHSEED": "0", **(env or {})}
+    km = _kernel()
     client = NotebookClient(
-        notebook, km=_kernel(), timeout=timeout, allow_errors=allow_errors, interrupt_on_timeout=True,
+        notebook, km=km, timeout=timeout, allow_errors=allow_errors, interrupt_on_timeout=True,
         record_timing=False, coalesce_streams=coalesce_streams,  # one stdout output per cell, however the kernel flushed it
         resources={"metadata": {"path": str(cwd)}},
         extra_arguments=["--IPKernelApp.log_level=ERROR"],  # the kernel's start-up notices would only be noise
     )
-    client.execute(env=kernel_env)
+    try:
+        client.execute(env=kernel_env)
+    finally:  # the kernel manager is ours, so nbclient leaves the kernel running: stop it here
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
     return notebook
 
 

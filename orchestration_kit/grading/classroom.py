@@ -30,7 +30,7 @@ from .gradebook import NotebookGrade
 from .scoring import GraderCopy
 from .submission import ExerciseGrade, Limits, grade_submission
 
-KERNEL_MB = 400  # memory one learner's kernel takes, about (see benchmarks/README.md, "Grading a class")
+KERNEL_MB = 400  # memory budgeted per kernel: a lesson kernel peaked near 160 MB (benchmarks/README.md, "Grading a class")
 
 
 @dataclass(frozen=True)
@@ -160,6 +160,9 @@ def grade_class(submissions: list[Submission], copy: GraderCopy, limits: Limits,
                 grade, notebook = await task
             except asyncio.CancelledError:
                 grade, notebook = _not_graded(submission, deadline, f"grading was stopped ({stopped['by'] or 'cancelled'})"), None
+            except Exception as error:  # a fault of the grader's on one notebook must not lose the others
+                why = f"the grader failed on this notebook: {type(error).__name__}: {error}"
+                grade, notebook = _not_graded(submission, deadline, why), None
             finally:
                 with lock:
                     running.pop(me, None)

@@ -111,6 +111,7 @@ class Kernel:
         finally:
             if not running.done():
                 running.cancel()
+            await asyncio.gather(running, return_exceptions=True)  # its outcome is read above; none goes unretrieved
             await _cancel_new_tasks(before)
 
     async def kill(self) -> None:

@@ -3,18 +3,18 @@
     >>> checks = GraderCopy.take()                 # before any learner code runs
     >>> plan = checks.plan(lesson, out=path, time_limit=30)
     >>> cell = scoring_cell(plan)                  # run it last, in the learner's kernel
-    >>> verdicts, started, problems = read_verdicts(path, plan["nonce"])
+    >>> verdicts, started, notes = read_verdicts(path, plan["nonce"])
 
 ``GraderCopy`` holds the grading package's files as the grader found them at
-start-up: their digests (the kernel compares what it imports with them) and
-the lessons' checks (sent as source, so a learner who edits ``lessonNN.py`` on
-disk changes nothing). After each notebook, ``restore()`` writes back any file
-a learner's code changed, so the next learner is graded by the same checks.
+start-up. The scoring cell builds the grading modules from these sources, not
+from disk, so a learner who edits ``lessonNN.py`` or ``sandbox.py`` on disk
+changes nothing the grader relies on (not even for the next learner);
+``changed_on_disk()`` tells the grader, which flags the notebook. The grader
+never writes there.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 from dataclasses import dataclass
@@ -39,30 +39,23 @@ class GraderCopy:
     def __repr__(self) -> str:
         return f"GraderCopy({len(self.files)} files)"
 
-    def digests(self) -> dict[str, str]:
-        """SHA-256 of each file the kernel imports (all but the lessons, which are sent whole)."""
-        return {name: _sha256(text.encode("utf-8")) for name, text in self.files.items() if not name.startswith("lesson")}
-
     def plan(self, lesson: Lesson, *, out: Path, time_limit: float, skip: tuple[str, ...] = ()) -> dict[str, Any]:
         """What the scoring cell needs; ``nonce`` marks this run's lines in ``out``."""
-        module = f"lesson{lesson.number}"
+        files = ["sandbox.py", "fixtures.py", "__init__.py", f"lesson{lesson.number}.py"]  # the order they import
         return {
             "nonce": secrets.token_hex(16), "out": str(out), "answers": lesson.answers, "skip": list(skip),
-            "module": f"orchestration_kit.grading.{module}", "checks": self.files.get(f"{module}.py", ""),
-            "digests": self.digests(), "time_limit": time_limit,
+            "modules": [(name, self.files[name]) for name in files], "time_limit": time_limit,
         }
 
-    def restore(self, folder: Path = PACKAGE) -> list[str]:
-        """Write back every file that was changed or deleted on disk; return their names."""
+    def changed_on_disk(self, folder: Path = PACKAGE) -> list[str]:
+        """The files that now differ on disk from this copy (changed or deleted)."""
         changed = []
         for name, text in self.files.items():
-            path = folder / name
             try:
-                same = path.read_text(encoding="utf-8") == text
+                same = (folder / name).read_text(encoding="utf-8") == text
             except (OSError, UnicodeDecodeError):
                 same = False
             if not same:
-                path.write_text(text, encoding="utf-8")
                 changed.append(name)
         return changed
 
@@ -117,7 +110,3 @@ def _records(path: Path) -> list[dict[str, Any]]:
         if isinstance(record, dict):
             records.append(record)
     return records
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()

@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="notebooks to grade, or folders of learners' folders (class/ada/01_router.ipynb, ...)")
     parser.add_argument("--timeout", type=float, default=120, help="seconds allowed per cell (default: 120)")
     parser.add_argument("--notebook-timeout", type=float, default=600,
-                        help="seconds allowed per notebook, running and scoring (default: 600)")
+                        help="seconds allowed per notebook for running it, and again for scoring it (default: 600)")
     parser.add_argument("--time-limit", type=float, default=None,
                         help="seconds allowed per case of a check (default: $ORCHESTRATION_KIT_TIME_LIMIT, else 30)")
     parser.add_argument("--jobs", type=int, default=None, help="notebooks graded at once (default: from cores and memory)")

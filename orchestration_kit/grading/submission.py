@@ -11,7 +11,7 @@ Two phases, one kernel at a time, always shut down at the end:
    the whole notebook for at most ``Limits.notebook`` seconds. A kernel that
    dies stops the run. What the notebook printed (its own ✓/✗) is kept for
    the learner's feedback; it counts for nothing.
-2. **The grader's scoring.** The grader's cell (``_scorer.py``) grades the
+2. **The grader's scoring**, within another ``Limits.notebook`` seconds. The grader's cell (``_scorer.py``) grades the
    answer variables. If the learner's kernel was lost, a fresh kernel replays
    the learner's cells first, leaving out the ones that hung or killed the
    kernel and the check cells. If an answer kills the kernel while it is
@@ -33,6 +33,7 @@ from .answers import Lesson, inspect
 from .kernel import CellRun, Kernel
 from .scoring import GraderCopy, read_own_results, read_verdicts, scoring_cell
 
+COURSE = Path(__file__).resolve().parents[2]  # the course folder: data/, solutions/, ...
 _PROBLEMS = {
     "stopped": "was stopped after its {cell:g} s time limit (an endless loop?)",
     "killed": "ignored the interrupt at its {cell:g} s time limit, so its kernel was killed",
@@ -42,7 +43,7 @@ _PROBLEMS = {
 
 @dataclass(frozen=True)
 class Limits:
-    """Wall-clock limits: seconds per cell, per notebook (both phases), per case of a check (None: 30 s)."""
+    """Wall-clock limits: seconds per cell, per notebook (each phase), per case of a check (None: 30 s)."""
 
     cell: float = 120.0
     notebook: float = 600.0
@@ -87,14 +88,16 @@ async def grade_submission(path: Path, lesson: Lesson, copy: GraderCopy, limits:
     deadline = started + limits.notebook
     graded = Graded(notebook=nbformat.read(path, as_version=4))
     graded.flags += inspect(graded.notebook, lesson)
+    changed_before = set(copy.changed_on_disk())
     with tempfile.TemporaryDirectory(prefix="grading-") as folder:
         own_results, verdict_file = Path(folder) / "own.jsonl", Path(folder) / f"{os.urandom(8).hex()}.jsonl"
         env = {**os.environ, "PYTHONHASHSEED": "0", RESULTS_ENV: str(own_results), STRICT_ENV: "0"}
         if limits.case is not None:
             env[TIME_LIMIT_ENV] = str(limits.case)
-        session = _Session(path, graded.notebook, env, deadline, limits)
+        session = _Session(_workdir(Path(folder), path), graded.notebook, env, deadline, limits)
         try:
             runs = await session.learner_run(graded.errors)
+            session.deadline = time.monotonic() + limits.notebook  # scoring: a budget of its own
             verdicts = await session.score(lesson, copy, verdict_file, runs, graded)
         finally:
             await session.close()
@@ -106,16 +109,34 @@ async def grade_submission(path: Path, lesson: Lesson, copy: GraderCopy, limits:
         graded.exercises.append(grade)
         if own.get(exercise) == "passed" and grade.status != "passed":
             graded.flags.append(f"the notebook's own check() said {exercise} passed; the grader's re-run says {grade.status}")
-    graded.flags += [f"{name} was changed on disk while this notebook ran (now put back)" for name in copy.restore()]
+    changed = [name for name in copy.changed_on_disk() if name not in changed_before]
+    graded.flags += [f"orchestration_kit/grading/{name} was changed on disk while this notebook ran" for name in changed]
     graded.seconds = time.monotonic() - started
     return graded
+
+
+def _workdir(folder: Path, path: Path) -> Path:
+    """A fresh folder for the kernel to run in: the files beside the notebook, and the course's data/ one level up.
+
+    The released notebooks read ``../data/...``, as they do from exercises/; a
+    learner's own files are there too (linked); whatever the notebook writes
+    stays in this folder and is deleted with it, so learners cannot meet.
+    """
+    work = folder / "course" / "work"
+    work.mkdir(parents=True)
+    if (COURSE / "data").is_dir():
+        (work.parent / "data").symlink_to(COURSE / "data", target_is_directory=True)
+    for neighbour in path.resolve().parent.iterdir():
+        if neighbour.name != "data" and not neighbour.name.startswith("."):
+            (work / neighbour.name).symlink_to(neighbour, target_is_directory=neighbour.is_dir())
+    return work
 
 
 class _Session:
     """The kernel currently in use for one notebook, and the limits it runs under."""
 
-    def __init__(self, path: Path, notebook: Any, env: dict[str, str], deadline: float, limits: Limits) -> None:
-        self.path, self.notebook, self.env, self.deadline, self.limits = path, notebook, env, deadline, limits
+    def __init__(self, cwd: Path, notebook: Any, env: dict[str, str], deadline: float, limits: Limits) -> None:
+        self.cwd, self.notebook, self.env, self.deadline, self.limits = cwd, notebook, env, deadline, limits
         self.kernel: Kernel | None = None
 
     def remaining(self) -> float:
@@ -123,7 +144,7 @@ class _Session:
 
     async def fresh_kernel(self) -> Kernel:
         await self.close()
-        self.kernel = await Kernel.start(self.notebook, cwd=self.path.parent, env=self.env)
+        self.kernel = await Kernel.start(self.notebook, cwd=self.cwd, env=self.env)
         return self.kernel
 
     async def close(self) -> None:
