@@ -212,7 +212,7 @@ def test_one_failing_branch_loses_nothing_from_the_others_and_leaves_no_task(moc
     tasks = {name: Ask(mock_llm.openai(model=name), "Hi {input}") for name in ("first", "broken", "busy", "last")}
 
     async def main():
-        result = await arun(Parallel(tasks=tasks), "there")
+        result = await arun(Parallel(tasks=tasks), "there", clock="wall")
         return result, asyncio.all_tasks() - {asyncio.current_task()}
 
     result, leftover = asyncio.run(main())
