@@ -152,8 +152,8 @@ def evaluate(flow: Any, data: Any, *, input_column: str = "text", label_column: 
         raise ValueError("evaluate: concurrency must be at least 1")
     predict = predict or default_prediction
     name = name or getattr(flow, "name", None) or getattr(flow, "__name__", type(flow).__name__)
-    ids = list(frame["id"]) if "id" in frame.columns else list(range(len(frame)))
-    items = list(zip(ids, frame[input_column], frame[label_column]))
+    ids = frame["id"].tolist() if "id" in frame.columns else list(range(len(frame)))
+    items = list(zip(ids, frame[input_column].tolist(), frame[label_column].tolist()))  # lists: quick to walk
     work = partial(_score_items, flow, predict=predict, score=score, clock=clock, seed=seed, concurrency=concurrency,
                    keep_traces=keep_traces)
     bar = _progress_bar(len(items), progress, name)

@@ -62,10 +62,6 @@ class Context:
         """Seconds since the run started (virtual or real, depending on the clock), e.g. 0.073."""
         return seconds(self._time_ns() - self._t0_ns)
 
-    def open_spans(self) -> list[SpanRecorder]:
-        """The spans that have started and not ended yet, outermost first."""
-        return sorted(self._open.values(), key=lambda span: span.id)
-
     def waiting(self) -> str:
         """The innermost open spans with their chain of parents, e.g. "'slow' (step, since 0 s) in 'parallel'"."""
         spans = {span.id: span for span in self._open.values()}
@@ -76,8 +72,7 @@ class Context:
             while up is not None:
                 chain.append(f"{up.name!r}")
                 up = spans.get(up.parent)
-            kind = leaf.fields.get("kind", "step")
-            found.append(f"{leaf.name!r} ({kind}, since {leaf.start:g} s)" + "".join(f" in {name}" for name in chain))
+            found.append(f"{leaf.name!r} ({leaf.kind}, since {leaf.start:g} s)" + "".join(f" in {name}" for name in chain))
         return "; ".join(found) or "the flow itself (no span is open)"
 
     def rng(self, *key: object) -> random.Random:
@@ -114,27 +109,28 @@ class Context:
 class SpanRecorder:
     """An open span. Set ``status``, ``detail``, tokens or ``cost`` before it closes."""
 
-    def __init__(self, ctx: Context, span_id: int, name: str, **fields: Any) -> None:
+    def __init__(self, ctx: Context, span_id: int, name: str, *, kind: str = "step", pattern: str = "",
+                 model: str = "", attempt: int = 1) -> None:
         self._ctx = ctx
-        self.id = span_id
-        self.name = name
-        self.fields = fields
-        self.status = "ok"
-        self.detail = ""
-        self.error = ""
-        self.model = fields.pop("model", "")
-        self.tokens_in = 0
-        self.tokens_out = 0
-        self.cost = 0.0
+        self.id, self.name, self.kind, self.pattern, self.model, self.attempt = span_id, name, kind, pattern, model, attempt
+        self.status, self.detail, self.error = "ok", "", ""
+        self.tokens_in, self.tokens_out, self.cost = 0, 0, 0.0
         self.route = ""
         self.confidence: float | None = None
+        self.parent: int | None = None
+        self.start = 0.0
         self._tokens: tuple[Any, ...] = ()
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        """The span's kind, pattern and attempt (as given to ``ctx.span()``)."""
+        return {"kind": self.kind, "pattern": self.pattern, "attempt": self.attempt}
 
     async def __aenter__(self) -> SpanRecorder:
         self.parent = _current_span.get()
         self.start = self._ctx.now()
         self._ctx._open[self.id] = self
-        self._tokens = (_current_span.set(self.id), _current_span_label.set((self.name, self.fields.get("kind", "step"))))
+        self._tokens = (_current_span.set(self.id), _current_span_label.set((self.name, self.kind)))
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
@@ -151,25 +147,11 @@ class SpanRecorder:
                 else:
                     self.status = "error"
             self.error = self.error or f"{type(exc).__name__}: {exc}"
-        self._ctx.trace.add(
-            Span(
-                id=self.id,
-                parent=self.parent,
-                name=self.name,
-                start=self.start,
-                end=self._ctx.now(),
-                model=self.model,
-                tokens_in=self.tokens_in,
-                tokens_out=self.tokens_out,
-                cost=self.cost,
-                status=self.status,
-                error=self.error,
-                detail=self.detail,
-                route=self.route,
-                confidence=self.confidence,
-                **self.fields,
-            )
-        )
+        self._ctx.trace.add(Span(
+            id=self.id, parent=self.parent, name=self.name, kind=self.kind, pattern=self.pattern, model=self.model,
+            start=self.start, end=self._ctx.now(), tokens_in=self.tokens_in, tokens_out=self.tokens_out,
+            cost=self.cost, status=self.status, error=self.error, detail=self.detail, attempt=self.attempt,
+            route=self.route, confidence=self.confidence))
 
 
 _current_context: contextvars.ContextVar[Context | None] = contextvars.ContextVar("current_context", default=None)

@@ -150,6 +150,8 @@ def on_a_worker(work: Callable[[], T], started_from: int) -> concurrent.futures.
 def wait_for(future: concurrent.futures.Future[T], job: LiveRun) -> T:
     """The worker's result; an interrupt while waiting cancels ``job`` first (up to GRACE_S), then goes on."""
     try:
+        while not future.done():  # waits of a quarter second: a pending interrupt is seen between two of them
+            concurrent.futures.wait([future], timeout=0.25)
         return future.result()
     except BaseException:
         if not future.done():  # interrupted while waiting (Ctrl-C, a grader's stop): the run must stop too

@@ -1,0 +1,155 @@
+"""Runs that must stop: a run nothing can wake ends with Deadlock; cancel_runs() and Ctrl-C stop a run."""
+
+from __future__ import annotations
+
+import _thread
+import asyncio
+import math
+import threading
+import time
+
+import pytest
+
+from orchestration_kit import Ask, ModelProfile, Parallel, SimulatedModel, run
+from orchestration_kit.clock import Deadlock
+from orchestration_kit.driver import cancel_runs, live_runs
+
+from conftest import sleeper
+
+
+# -- a run that can never finish -------------------------------------------------------------------
+async def forever(x):
+    await asyncio.sleep(math.inf)
+
+
+def test_a_step_that_sleeps_for_ever_ends_with_deadlock_naming_it():
+    flow = Parallel(tasks={"quick": sleeper(1.5), "stuck": forever})
+    with pytest.raises(Deadlock, match=r"t = 1.5 s.*'stuck' \(task, since 0 s\) in 'parallel'") as caught:
+        run(flow, "x")
+    assert caught.value.trace.find("stuck")[0].status == "cancelled" and caught.value.trace.find("quick")[0].status == "ok"
+
+
+def test_a_model_with_infinite_latency_ends_with_deadlock_naming_the_model():
+    never = SimulatedModel(ModelProfile("never-answers", latency_s=math.inf, latency_sigma=0.0))
+    with pytest.raises(Deadlock, match="'never-answers' \\(model"):
+        run(Ask(never, "Hi {input}"), "there")
+
+
+def test_waiting_on_an_event_nobody_sets_ends_with_deadlock():
+    async def waits(x):
+        await asyncio.Event().wait()
+
+    with pytest.raises(Deadlock, match="nobody sets"):
+        run(waits, None)
+
+
+def test_an_infinite_sleep_under_a_timeout_is_just_a_timeout():
+    result = run(Parallel(tasks={"stuck": forever, "fine": sleeper(1.0)}, timeout=5.0, on_error="skip"), "x")
+    assert result.trace.latency == 5.0 and result.trace.find("stuck")[0].status == "skipped"
+
+
+def test_a_very_long_finite_sleep_is_not_a_deadlock():
+    assert run(sleeper(10 * 86_400.0), "x").trace.latency == 864_000.0  # 10 days: asyncio caps each wait at 1 day
+
+
+def test_an_evaluation_keeps_going_after_a_stuck_item():
+    from orchestration_kit.analysis import evaluate
+
+    async def stuck_on_two(text):
+        if text == "2":
+            await asyncio.sleep(math.inf)
+        await asyncio.sleep(1.0)
+        return "ok"
+
+    rows = evaluate(stuck_on_two, {"text": ["1", "2", "3"], "label": ["ok"] * 3}, progress=False).items
+    assert list(rows.status) == ["ok", "error", "ok"] and rows.error[1].startswith("Deadlock")
+    assert list(rows.latency_s) == [1.0, 0.0, 1.0]
+
+
+# -- threads take no virtual time ------------------------------------------------------------------
+def test_a_thread_takes_no_virtual_time_and_returns_at_the_moment_it_was_asked():
+    async def thread_beside_a_sleep(x):
+        async def in_a_thread():
+            await asyncio.to_thread(time.sleep, 0.3)
+            return asyncio.get_running_loop().time()
+
+        returned_at, _ = await asyncio.gather(in_a_thread(), asyncio.sleep(100))
+        return returned_at
+
+    result = run(thread_beside_a_sleep, None)
+    assert (result.output, result.trace.latency) == (0.0, 100.0)
+
+
+def test_an_event_set_from_a_thread_is_not_a_deadlock():
+    async def set_by_a_thread(x):
+        event = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(event.wait(), asyncio.to_thread(lambda: (time.sleep(0.05), loop.call_soon_threadsafe(event.set))))
+        return "woken"
+
+    assert run(set_by_a_thread, None).output == "woken"
+
+
+# -- stopping a run from outside ----------------------------------------------------------------------
+def endless_counter(counts: list[int]):
+    async def endless(x):
+        while True:
+            counts[0] += 1
+            await asyncio.sleep(1.0)  # virtual: the loop spins as fast as it can
+
+    return endless
+
+
+def stops_counting(counts: list[int]) -> bool:
+    before = counts[0]
+    time.sleep(0.2)
+    return counts[0] == before
+
+
+def test_cancel_runs_stops_every_run_another_thread_started_nested_runs_included():
+    counts, outcome = [0], {}
+
+    def nested(x):
+        return run(endless_counter(counts), x)  # a run() inside a step: it runs on a worker thread
+
+    def learner():
+        try:
+            run(nested, None)
+        except BaseException as error:
+            outcome["error"] = error
+
+    thread = threading.Thread(target=learner)
+    thread.start()
+    while counts[0] < 100:
+        time.sleep(0.01)
+    assert cancel_runs(thread) >= 2  # the outer run and the nested one (and its driver)
+    thread.join(10)
+    assert not thread.is_alive() and isinstance(outcome["error"], asyncio.CancelledError)
+    assert stops_counting(counts) and live_runs() == []
+
+
+def test_an_interrupt_while_waiting_for_a_run_stops_the_run():
+    counts = [0]
+
+    async def notebook_cell():
+        return run(endless_counter(counts), None)  # from a running loop: the run is on a worker thread
+
+    loop = asyncio.new_event_loop()  # not asyncio.run(), which turns Ctrl-C into a cancellation of its own
+    threading.Timer(0.3, _thread.interrupt_main).start()  # Ctrl-C, as the kernel delivers it
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            loop.run_until_complete(notebook_cell())
+    finally:
+        loop.close()
+    assert counts[0] > 0 and stops_counting(counts) and live_runs() == []
+
+
+def test_a_run_that_times_out_in_a_notebook_cell_raises_its_timeout():
+    async def impatient(x):
+        await asyncio.wait_for(asyncio.sleep(10), timeout=1.0)
+
+    async def cell():
+        return run(impatient, None)
+
+    with pytest.raises(TimeoutError):  # handed back from the worker thread as it is
+        asyncio.run(cell())
