@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-GRACE = 2.0  # seconds a kernel has to honour an interrupt before it is killed
+GRACE = 5.0  # seconds a kernel has to honour an interrupt before it is killed (a loaded machine needs a few)
 START_TIMEOUT = 60.0  # seconds a kernel may take to start (a loaded machine is slow)
 
 
@@ -37,6 +37,7 @@ class CellRun:
     index: int
     outcome: str
     error: str = ""  # "ValueError: ..." for an "error"
+    limit: float = 0.0  # the time limit (s) the cell ran under: the cell's own, or what was left of the notebook's
 
     @property
     def kernel_lost(self) -> bool:
@@ -95,19 +96,20 @@ class Kernel:
         self.client.timeout = max(1, round(timeout))  # nbclient interrupts the kernel at this many seconds
         before = asyncio.all_tasks()
         self.cells_run += 1
+        limit = float(self.client.timeout)
         running = asyncio.ensure_future(self.client.async_execute_cell(cell, index, execution_count=self.cells_run))
         try:
             done, _ = await asyncio.wait({running}, timeout=self.client.timeout + GRACE)
             if not done:
                 await self.kill()
-                return CellRun(index, "killed")
+                return CellRun(index, "killed", limit=limit)
             error = running.exception()
             if isinstance(error, DeadKernelError):
                 await self.shutdown()
-                return CellRun(index, "died")
+                return CellRun(index, "died", limit=limit)
             if error is not None:
                 raise error
-            return _outcome(cell, index)
+            return replace(_outcome(cell, index), limit=limit)
         finally:
             if not running.done():
                 running.cancel()

@@ -164,7 +164,7 @@ class _Session:
             ran = await kernel.run_cell(cell, index, min(self.limits.cell, self.remaining()))
             runs.append(ran)
             if ran.outcome != "ok":
-                problem = _PROBLEMS.get(ran.outcome, "raised {error}").format(cell=self.limits.cell, error=ran.error)
+                problem = _PROBLEMS.get(ran.outcome, "raised {error}").format(cell=ran.limit, error=ran.error)
                 errors.append(f"cell [{index}] ({_first_line(cell)}) {problem}")
             if ran.kernel_lost:
                 break
@@ -193,7 +193,7 @@ class _Session:
             if not ran.kernel_lost or not started or started[-1] in verdicts:
                 break
             verdicts[started[-1]] = {"status": "failed", "passed": 0, "total": 1,
-                                     "report": f"{started[-1]}: grading your answer {_PROBLEMS[ran.outcome].format(cell=self.remaining())}"}
+                                     "report": f"{started[-1]}: grading your answer {_PROBLEMS[ran.outcome].format(cell=ran.limit)}"}
             needs_replay = True
         return verdicts
 
