@@ -146,9 +146,9 @@ def _latency(runs: list[CaseRun], targets: Targets) -> TargetResult:
     worst = max(real_time, key=lambda run: run.latency, default=None)
     hint = ""
     if worst is not None:
-        hint = (f"the slowest real-time case, {worst.case_id} on '{worst.scenario}', took {worst.latency:.2f} s:\n"
-                f"{timeline_text(worst.trace)}\nwhat was it waiting for? A real-time path needs a limit on every wait "
-                "that can grow: a slow service, a retry, a careful model")
+        hint = (f"the slowest real-time case, {worst.case_id} on '{worst.scenario}', took {worst.latency:.2f} s "
+                "(its timeline: Scorecard.worst): what was it waiting for? A real-time path needs a limit on every "
+                "wait that can grow: a slow service, a retry, a careful model")
     shown = f"{value:.2f} s over {len(real_time)} runs" if math.isfinite(value) else "∞ (a run never finished)"
     return TargetResult("p95_s", "p95 latency, real-time", value, shown, f"≤ {targets.p95_s:g} s",
                         value <= targets.p95_s, hint)
@@ -195,17 +195,21 @@ def _clinician_load(normal: list[CaseRun], targets: Targets) -> TargetResult:
 
 
 def timeline_text(trace: Any, limit: int = 14) -> str:
-    """A trace as indented text with each span's start, end and status: a timeline to read in a hint."""
+    """A trace as an indented tree with each span's start, end and status: a timeline to read in a hint."""
     if trace is None:
         return "  (no trace)"
     spans = list(trace)
-    depth: dict[int, int] = {}
-    lines = []
-    for span in spans:
-        depth[span.id] = depth.get(span.parent, -1) + 1 if span.parent is not None else 0
-        status = "" if span.status == "ok" else f"  [{span.status}]"
-        lines.append(f"  {'  ' * depth[span.id]}{span.name:<{max(1, 34 - 2 * depth[span.id])}} "
-                     f"{span.start:7.3f} → {span.end:7.3f} s{status}")
+    lines: list[str] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        for span in spans:
+            if span.parent == parent:
+                status = "" if span.status == "ok" else f"  [{span.status}]"
+                lines.append(f"  {'  ' * depth}{span.name:<{max(1, 34 - 2 * depth)}} "
+                             f"{span.start:7.3f} → {span.end:7.3f} s{status}")
+                walk(span.id, depth + 1)
+
+    walk(None, 0)
     if len(lines) > limit:
         lines = lines[:limit] + [f"  ... and {len(lines) - limit} more spans"]
     return "\n".join(lines)
