@@ -194,11 +194,16 @@ class CheckResult:
         """The numbers the cases measured (a design exercise's accuracy, p95, cost ...), by name."""
         return {case.measure[0]: case.measure[1] for case in self.cases if case.measure is not None}
 
+    @property
+    def met(self) -> dict[str, bool]:
+        """For each measured number, whether its case passed (its target was met)."""
+        return {case.measure[0]: case.passed for case in self.cases if case.measure is not None}
+
     def to_json(self) -> dict[str, Any]:
         done, total = self.score
         return {
             "exercise": self.exercise, "status": self.status, "passed": done, "total": total,
-            "cases": [[c.description, c.passed, c.hint] for c in self.cases], "measures": self.measures,
+            "cases": [[c.description, c.passed, c.hint] for c in self.cases], "measures": self.measures, "met": self.met,
         }
 
     def __repr__(self) -> str:
