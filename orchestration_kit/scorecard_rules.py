@@ -190,7 +190,7 @@ def _clinician_load(normal: list[CaseRun], targets: Targets) -> TargetResult:
     hint = (f"{sent} cases went to a clinician on a normal day, {len(needless)} of them without a critical value. A "
             "person's time is the scarcest resource here: which of your escalation rules fire on cases a person does "
             "not need to see? Escalate what a person must decide, not everything that is hard")
-    return TargetResult("needless_share", "needless escalations", share, f"{share:.0%} of {len(normal)} cases",
+    return TargetResult("needless_share", "needless escalations", share, f"{share:.1%} of {len(normal)} cases",
                         f"≤ {targets.needless_share:.0%}", share <= targets.needless_share, hint)
 
 
