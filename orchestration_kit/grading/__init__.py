@@ -51,6 +51,7 @@ class Case:
     description: str
     passed: bool
     hint: str = ""
+    measure: tuple[str, float] | None = None  # a measured number for the class's results table, e.g. ("p95_s", 4.2)
 
 
 @dataclass(frozen=True)
@@ -188,11 +189,21 @@ class CheckResult:
             lines.append(text)
         return '<pre style="white-space: pre-wrap">' + "\n".join(lines) + "</pre>"
 
+    @property
+    def measures(self) -> dict[str, float]:
+        """The numbers the cases measured (a design exercise's accuracy, p95, cost ...), by name."""
+        return {case.measure[0]: case.measure[1] for case in self.cases if case.measure is not None}
+
+    @property
+    def met(self) -> dict[str, bool]:
+        """For each measured number, whether its case passed (its target was met)."""
+        return {case.measure[0]: case.passed for case in self.cases if case.measure is not None}
+
     def to_json(self) -> dict[str, Any]:
         done, total = self.score
         return {
             "exercise": self.exercise, "status": self.status, "passed": done, "total": total,
-            "cases": [[c.description, c.passed, c.hint] for c in self.cases],
+            "cases": [[c.description, c.passed, c.hint] for c in self.cases], "measures": self.measures, "met": self.met,
         }
 
     def __repr__(self) -> str:

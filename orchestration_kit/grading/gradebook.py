@@ -4,6 +4,7 @@
     >>> book.write_csv(Path("grades.csv")); book.write_json(Path("grades.json"))
     >>> print(book.statistics())        # passed / failed / unsolved / not run, per exercise
     >>> book.write_lms(Path("lms.csv"))  # one row per learner, one column per notebook (Canvas/Moodle import)
+    >>> book.write_results(Path("results.csv"))  # one row per design submitted: accuracy, p95, cost, targets met
 
 Points: each exercise is worth its points (1 unless the lesson or ``--points``
 says otherwise), earned in proportion to the cases passed (partial credit),
@@ -130,6 +131,26 @@ class Gradebook:
             row[grade.lesson] = round(row.get(grade.lesson, 0.0) + points, 2)
             row["Total"] = round(row.get("Total", 0.0) + points, 2)
         return table
+
+    def results(self) -> list[dict[str, Any]]:
+        """One row per learner and design exercise (one that measures, e.g. 09.capstone): its numbers and targets met."""
+        rows = []
+        for grade in self.grades:
+            for e in grade.exercises:
+                if e.measures:
+                    numbers = {name: round(value, 4) for name, value in e.measures.items()}
+                    rows.append({"learner": grade.learner, "exercise": e.exercise, **numbers,
+                                 "targets_met": f"{sum(e.met.values())}/{len(e.measures)}", "status": e.status})
+        return sorted(rows, key=lambda row: (row["exercise"], row["learner"]))
+
+    def write_results(self, path: Path) -> None:
+        """The results table a class can compare, as CSV: one row per submitted design, sorted by exercise and learner."""
+        rows = self.results()
+        columns = list(dict.fromkeys(key for row in rows for key in row)) or ["learner", "exercise", "targets_met", "status"]
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(rows)
 
     def write_lms(self, path: Path, roster: dict[str, dict[str, str]] | None = None) -> None:
         """A CSV that LMS gradebooks import: Canvas's columns (Student, ID, SIS User ID, Section), then one per notebook.

@@ -249,3 +249,45 @@ def _labs_down(safe_checks: Any) -> Iterator[Case]:
     yield Case("inside the system, the case reaches a clinician", reached,
                f"it raised {error}" if error else f"the system's output: {describe(output)}\n"
                "needs_clinician escalates when the validation's status is 'escalate'")
+
+
+# -- exercise 4 (a design): the overnight batch tier ----------------------------------------------------------
+BATCH_SEED = 606  # the hidden batch cases: fresh cases from the course's generator (hospital.new_cases)
+BATCH_TARGETS = {"accuracy": 0.85, "cost_per_1k_usd": 1.0, "safety": 0.0, "needless_share": 0.15}
+BATCH_DEADLINE_S = 60.0  # overnight, nobody waits: but every case must be done by the morning round
+
+
+def _batch_cases() -> list[dict[str, Any]]:
+    from ..hospital import new_cases
+
+    return [row for row in new_cases(BATCH_SEED, prefix="b") if row["urgency"] == "batch"]
+
+
+@exercise("06.batch_design", "Design the overnight batch tier: accurate, cheap, safe on a bad night",
+          start="write the body of build_batch(hospital): a flow for one batch case, every model from the hospital")
+def _batch_design(build_batch: Any) -> Iterator[Case]:
+    from ..hospital import Hospital
+    from ..scorecard import score
+    from ..scorecard_rules import Targets
+
+    yield Case("build_batch is a function", callable(build_batch),
+               f"got a {describe(build_batch)}; define it with def build_batch(hospital): ...")
+    if not callable(build_batch):
+        return
+    flow = solved(build_batch(Hospital()))
+    yield Case("build_batch(hospital) returns a flow", callable(flow) or isinstance(flow, Step),
+               f"it returned a {describe(flow)}; return a pattern or a step")
+    targets = Targets(p95_s=float("inf"), cost_per_1k_usd=BATCH_TARGETS["cost_per_1k_usd"],
+                      accuracy=BATCH_TARGETS["accuracy"], needless_share=BATCH_TARGETS["needless_share"])
+    card = score(build_batch, _batch_cases(), targets=targets, runner=run_answer)
+    yield Case("every model comes from hospital.model(...), so the faults reach it", not card.bypassed,
+               "build every model with hospital.model(name) inside build_batch, or the check cannot inject its faults")
+    for result in card.results:
+        if result.name in BATCH_TARGETS:
+            yield Case(f"{result.label}: {result.measured} (limit {result.limit})", result.passed, result.hint,
+                       measure=(result.name, result.value))
+    slowest = max(card.runs, key=lambda run: run.latency)
+    yield Case(f"every case is done within {BATCH_DEADLINE_S:g} s (the slowest: {slowest.case_id} on "
+               f"'{slowest.scenario}', {slowest.latency:.1f} s)", slowest.latency <= BATCH_DEADLINE_S,
+               "a batch case may wait, but not for ever: how many retries, how far apart?",
+               measure=("slowest_s", slowest.latency))

@@ -2,7 +2,7 @@
 
     orchestration-kit check exercises/00_start_here.ipynb
     orchestration-kit check class/ --roster roster.csv --gradebook grades.csv --feedback feedback/ \\
-        --deadline 2026-05-01T23:59 --lms lms.csv --jobs 2
+        --deadline 2026-05-01T23:59 --lms lms.csv --jobs 2 --results results.csv
 
 Each notebook runs headless in a fresh kernel, under hard limits (``--timeout``
 seconds per cell, ``--notebook-timeout`` per notebook, ``--time-limit`` per case
@@ -58,6 +58,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--submissions", type=Path, help="CSV of learner, notebook, submitted_at (default: file times)")
     parser.add_argument("--late-penalty", type=float, default=0.0, help="share of a late notebook's points taken off (0..1)")
     parser.add_argument("--gradebook", type=Path, help="write one row per learner x exercise here (.csv, or .json)")
+    parser.add_argument("--results", type=Path,
+                        help="write the class's results table here (CSV): one row per design submitted (09.capstone ...), "
+                             "with its accuracy, p95, cost and targets met")
     parser.add_argument("--lms", type=Path, help="write one row per learner for an LMS gradebook import (Canvas/Moodle CSV)")
     parser.add_argument("--feedback", type=Path, help="save each learner's executed notebook and feedback.md under this folder")
 
@@ -114,6 +117,8 @@ def _write(book: Gradebook, options: dict, roster: dict | None) -> None:
         if path.suffix != ".json":
             book.write_csv(path)
         book.write_json(path.with_suffix(".json"))
+    if options.get("results"):
+        book.write_results(options["results"])
     if options.get("lms"):
         book.write_lms(options["lms"], {row["id"]: row for row in (roster or {}).values()})
     if options.get("feedback"):

@@ -59,6 +59,8 @@ class ExerciseGrade:
     passed: int = 0
     total: int = 0
     report: str = ""
+    measures: dict[str, float] = field(default_factory=dict)  # a design exercise's measured numbers (see Case.measure)
+    met: dict[str, bool] = field(default_factory=dict)  # for each of them, whether its target was met
 
     @property
     def fraction(self) -> float:
@@ -104,8 +106,12 @@ async def grade_submission(path: Path, lesson: Lesson, copy: GraderCopy, limits:
         own = read_own_results(own_results)
     for exercise in lesson.answers:
         verdict = verdicts.get(exercise) or {"status": "not run", "report": f"{exercise}: the grader did not reach it"}
+        measures = verdict.get("measures") if isinstance(verdict.get("measures"), dict) else {}
+        met = verdict.get("met") if isinstance(verdict.get("met"), dict) else {}
         grade = ExerciseGrade(exercise, str(verdict.get("status")), int(verdict.get("passed", 0)),
-                              int(verdict.get("total", 0)), str(verdict.get("report", "")))
+                              int(verdict.get("total", 0)), str(verdict.get("report", "")),
+                              {str(k): float(v) for k, v in measures.items() if isinstance(v, (int, float))},
+                              {str(k): bool(v) for k, v in met.items()})
         graded.exercises.append(grade)
         if own.get(exercise) == "passed" and grade.status != "passed":
             graded.flags.append(f"the notebook's own check() said {exercise} passed; the grader's re-run says {grade.status}")
