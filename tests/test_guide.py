@@ -292,8 +292,8 @@ def failed(result):
     return [case.description for case in result.cases if not case.passed]
 
 
-def test_lesson_8_has_three_graded_exercises_in_rising_order():
-    assert lesson_exercises("08") == ["08.describe", "08.map", "08.errors"]
+def test_lesson_8_has_four_graded_exercises_in_rising_order():
+    assert lesson_exercises("08") == ["08.describe", "08.map", "08.errors", "08.outage"]
 
 
 def test_describing_the_loans_with_a_router_fails_on_that_question_and_on_the_shape():
