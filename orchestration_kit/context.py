@@ -29,7 +29,7 @@ _current_span_label: contextvars.ContextVar[tuple[str, str]] = contextvars.Conte
 
 # A plain function that is the whole body of one of these spans adds no span of its own:
 # the wrapper already records its time under the name that matters (the task's, the stage's).
-_WRAPPERS = ("task", "attempt", "stage")
+_WRAPPERS = ("task", "attempt", "stage", "undo")
 
 
 def stable_hash(*parts: object) -> int:
@@ -99,7 +99,7 @@ class Context:
         return _current_span_label.get()[0] == name
 
     def in_wrapper(self) -> bool:
-        """True if the innermost open span is a task, attempt or stage wrapping a single step."""
+        """True if the innermost open span is a task, attempt, stage or undo wrapping a single step."""
         return _current_span_label.get()[1] in _WRAPPERS
 
     def __repr__(self) -> str:

@@ -22,6 +22,16 @@ They nest outermost first: Hierarchical (it oversees everything below it), then
 Router (one decision per input), then the work: a Sequential whose first stage
 is the Parallel of independent sub-tasks. The latency budget, cost sensitivity
 and failure tolerance change the settings and the error handling, not the patterns.
+
+Three preferences refine them (every bullet of the chapter's design guidance is
+asked by some field: see ``guidance.CHAPTER_GUIDANCE``):
+
+- ``simple_logic`` (default True): decisions are written rules a person can read;
+  False lets a model make them (more flexible, harder to explain).
+- ``concurrent_capacity`` (default True): False means the sub-tasks take turns
+  (``max_concurrency=1``): they still fail apart, but cost the sum, not the slowest.
+- ``latency_for_clarity`` (default False): True runs the independent sub-tasks as
+  stages one after another, each readable on its own, at the price of their sum.
 """
 
 from __future__ import annotations
@@ -43,6 +53,7 @@ QUESTIONS = {  # the yes/no design question -> the field that names its parts
 }
 PLACEHOLDERS = {"routes": ("kind_a", "kind_b"), "tasks": ("task_a", "task_b"),
                 "steps": ("step_1", "step_2"), "tiers": ("tier_1", "tier_2")}
+PREFERENCES = ("simple_logic", "concurrent_capacity", "latency_for_clarity")  # yes/no answers that refine the patterns
 THRESHOLD = 0.6  # a routing decision less sure than this goes to the fallback (or up a tier)
 TIMEOUTS = {"tight": 2.0, "moderate": 10.0, "relaxed": 30.0}  # seconds per call, by latency budget
 
@@ -62,6 +73,9 @@ class ProcessDescription:
     latency_budget: str = "moderate"  # one of LATENCY_BUDGETS
     cost_sensitive: bool = False
     failure_tolerance: str = "high"  # one of FAILURE_TOLERANCES
+    simple_logic: bool = True  # should every decision be a written rule a person can read?
+    concurrent_capacity: bool = True  # are there the compute resources (and rate limits) to run calls at once?
+    latency_for_clarity: bool = False  # is latency acceptable in exchange for clear stages, one after another?
     routes: tuple[str, ...] = ()  # the kinds of input
     tasks: tuple[str, ...] = ()  # the independent sub-tasks
     steps: tuple[str, ...] = ()  # the dependent steps, in order
@@ -83,8 +97,10 @@ class ProcessDescription:
             if len(names) == 1 or len(set(names)) != len(names):
                 raise ConfigurationError(f"ProcessDescription.{part} needs two or more different names, "
                                          f"got {list(names)}")
-        if not isinstance(self.cost_sensitive, bool):
-            raise ConfigurationError(f"ProcessDescription.cost_sensitive is True or False, not {self.cost_sensitive!r}")
+        for preference in ("cost_sensitive", *PREFERENCES):
+            if not isinstance(getattr(self, preference), bool):
+                raise ConfigurationError(f"ProcessDescription.{preference} is True or False, "
+                                         f"not {getattr(self, preference)!r}")
         for option, allowed in (("latency_budget", LATENCY_BUDGETS), ("failure_tolerance", FAILURE_TOLERANCES)):
             if getattr(self, option) not in allowed:
                 raise ConfigurationError(f"ProcessDescription.{option} is one of {allowed}, "
@@ -196,24 +212,35 @@ def recommend(process: ProcessDescription) -> Recommendation:
             "it goes outermost because it oversees everything below it",
             f"an unsure top level (confidence < {THRESHOLD}) or {trouble} is escalated to {target}", backup))
     if p.differing_inputs:
+        decides = ("written rules decide the route, so anyone can read why" if p.simple_logic else
+                   "a model decides the route: more flexible than rules, harder to explain")
         choices.append(Choice(
             "router", p.names("routes"),
-            "inputs differ in kind: an analyzer sends each to the handler for its kind, the one that does it best",
+            f"inputs differ in kind: an analyzer sends each to the handler for its kind, the one that does it best; "
+            f"{decides}",
             f"no route, an unsure decision (confidence < {THRESHOLD}) or a failed handler goes to the generalist",
             "generalist fallback"))
-    if p.dependent_steps:
+    in_turn = p.independent_subtasks and p.latency_for_clarity  # the sub-tasks become stages, one after another
+    if p.dependent_steps or in_turn:
         ending = "raise, so that the tier above can escalate" if low else "roll back to the last good state"
+        names = (p.names("tasks") if in_turn else ()) + (p.names("steps") if p.dependent_steps else ())
+        why = ("each step needs the previous one's output: stages run in order, each checked before the next starts"
+               if p.dependent_steps else "stages run in order, each checked before the next starts")
+        if in_turn:
+            why += ("; latency is acceptable in exchange for clarity, so the independent sub-tasks run as stages "
+                    "too, one at a time, each readable on its own (their latencies add up)")
         choices.append(Choice(
-            "sequential", p.names("steps"),
-            "each step needs the previous one's output: stages run in order, each checked before the next starts",
+            "sequential", names, why,
             f"each stage's call gets a {TIMEOUTS[p.latency_budget]:g} s timeout and its output is validated; a "
             f"failed, hung or invalid stage takes the generalist's alternative path; if that fails too, {ending}",
             "generalist alternative"))
-    if p.independent_subtasks:
+    if p.independent_subtasks and not in_turn:
         where = "; together they are the first stage, whose results feed the steps" if p.dependent_steps else ""
+        speed = ("run at once, they cost the slowest, not the sum" if p.concurrent_capacity else
+                 "without the compute to run them at once they take turns (max_concurrency=1) and cost the sum, "
+                 "but each still fails on its own")
         choices.append(Choice(
-            "parallel", p.names("tasks"),
-            f"the sub-tasks do not depend on one another: run at once, they cost the slowest, not the sum{where}",
+            "parallel", p.names("tasks"), f"the sub-tasks do not depend on one another: {speed}{where}",
             f"each task gets a {TIMEOUTS[p.latency_budget]:g} s timeout and {attempts_for(p)} attempts; one that still "
             "fails is skipped and reported missing, the others' results are kept"))
     if not choices:
@@ -237,8 +264,10 @@ def _settings(p: ProcessDescription) -> tuple[str, ...]:
         "relaxed": "relaxed: a call may take up to 30 s before it is dropped or redone: "
                    "waiting is cheaper than failing",
     }[p.latency_budget]
-    if p.latency_budget == "tight" and p.dependent_steps:
+    if p.latency_budget == "tight" and (p.dependent_steps or p.latency_for_clarity):
         speed += "; every stage adds its own latency, so keep the chain short"
+    if p.latency_budget == "tight" and p.latency_for_clarity and p.independent_subtasks:
+        speed += " (a tight budget and latency traded for clarity pull apart: measure the p95 first)"
     money = ("cost sensitive: the small model does the work; the large one answers only fallbacks, "
              "alternatives and escalations") if p.cost_sensitive else (
              "cost not critical: the large model does the work, unless the latency budget is tight")
@@ -279,6 +308,12 @@ class GuideForm:
             "cost_sensitive": widgets.Checkbox(value=base.cost_sensitive, description="Cost sensitive", **box),
             "failure_tolerance": widgets.Dropdown(
                 options=FAILURE_TOLERANCES, value=base.failure_tolerance, description="Failure tolerance", **menu),
+            "simple_logic": widgets.Checkbox(
+                value=base.simple_logic, description="Decisions as written rules a person can read", **box),
+            "concurrent_capacity": widgets.Checkbox(
+                value=base.concurrent_capacity, description="Compute resources to run calls at once", **box),
+            "latency_for_clarity": widgets.Checkbox(
+                value=base.latency_for_clarity, description="Latency is acceptable in exchange for clarity", **box),
         }
         for widget in self.questions.values():
             widget.observe(lambda _change: self._refresh(), names="value")

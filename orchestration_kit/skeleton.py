@@ -17,6 +17,7 @@ from .guide import THRESHOLD, TIMEOUTS, attempts_for
 from .patterns import Hierarchical, HumanReview, KeywordRules, Parallel, Router, Sequential, Stage
 from .patterns.hierarchical import Feedback, default_escalate_when
 from .resilience import Resilient, RetryPolicy
+from .skills import parse_label
 from .steps import Ask, Step
 
 if TYPE_CHECKING:
@@ -29,7 +30,8 @@ class Skeleton:
     def __init__(self, advice: Recommendation, worker: Any, generalist: Any) -> None:
         self.chosen = {choice.pattern: choice.names for choice in advice.choices}
         self.worker, self.generalist, p = worker, generalist, advice.process
-        self.low = p.failure_tolerance == "low"
+        self.low, self.rules = p.failure_tolerance == "low", p.simple_logic
+        self.one_at_a_time = not p.concurrent_capacity
         self.retry, self.timeout = RetryPolicy(attempts=attempts_for(p), initial_delay=0.5), TIMEOUTS[p.latency_budget]
 
     def flow(self, top: Any, analyzer: Any) -> Step:
@@ -42,7 +44,7 @@ class Skeleton:
             escalate = Ask(self.generalist, "As the higher tier, settle this escalated case: {input}",
                            name="higher tier")
             when = default_escalate_when
-        return Hierarchical(top=top or _mentions(tiers, "which tier"), escalate=escalate, escalate_when=when,
+        return Hierarchical(top=top or self.decider(tiers, "which tier"), escalate=escalate, escalate_when=when,
                             sub={t: self.routed(t, analyzer) for t in tiers}, threshold=THRESHOLD)
 
     def routed(self, tier: str, analyzer: Any) -> Step:
@@ -50,7 +52,7 @@ class Skeleton:
             return self.work(tier)
         routes = self.chosen["router"]
         fallback = Ask(self.generalist, "As a generalist, handle this request: {input}", name="generalist fallback")
-        return Router(analyzer=analyzer or _mentions(routes, "which route"), threshold=THRESHOLD, fallback=fallback,
+        return Router(analyzer=analyzer or self.decider(routes, "which route"), threshold=THRESHOLD, fallback=fallback,
                       routes={r: self.work(f"{tier} {r}".strip()) for r in routes})
 
     def work(self, role: str) -> Step:
@@ -63,7 +65,7 @@ class Skeleton:
             combine = None if "sequential" in self.chosen else Ask(  # with steps, the first step combines the results
                 self.worker, "Combine these results:\n{input}", skill="synthesize", name="synthesizer")
             parallel = Parallel(tasks=tasks, synthesizer=combine, retry=self.retry, timeout=self.timeout,
-                                on_error="skip")
+                                on_error="skip", max_concurrency=1 if self.one_at_a_time else None)
         if "sequential" in self.chosen:
             stages = [self.stage(step, lead) for step in self.chosen["sequential"]]
             on_error = "raise" if self.low else "rollback"
@@ -75,6 +77,13 @@ class Skeleton:
             return call
         generalist = Ask(self.generalist, "Handle this request: {input}", name="generalist")
         return Resilient(call, retry=self.retry, fallback=generalist)
+
+    def decider(self, names: tuple[str, ...], label: str) -> Step:
+        """Who decides the tier or route: written rules (simple logic), or the worker model choosing a label."""
+        if self.rules:
+            return _mentions(names, label)
+        return Ask(self.worker, f"{label.capitalize()} fits this request ({' or '.join(names)}): {{input}}",
+                   skill="classify", labels=list(names), parse=parse_label, name=label)
 
     def stage(self, step: str, lead: str) -> Stage:
         """One step under the budget's timeout, validated, with the generalist as its alternative path."""

@@ -227,3 +227,6 @@ def _recover(robust_pipeline: Any) -> Iterator[Case]:
     accepted = isinstance(output, dict) and output.get("valid") is True
     yield Case("an invalid receipt (negative total) is not accepted", not error and not accepted,
                f"it raised {error}" if error else f"the final state is {describe(output)}; keep check_rules as the last stage")
+
+
+from . import booking  # noqa: E402,F401 (registers 03.undo and 03.design, after the three above)

@@ -19,14 +19,17 @@ from . import Case, describe, exercise, one_line, run_answer, solved
 
 
 # -- exercise 1: describe a process --------------------------------------------------
-EXPECTED_LOANS = {  # field -> (the expected answer, what the story says about it)
-    "differing_inputs": (False, "every application arrives on the same form and goes to the same team"),
-    "independent_subtasks": (True, "the credit, income and identity checks do not depend on each other"),
-    "dependent_steps": (True, "the draft needs the checks' results, and the compliance review needs the draft"),
-    "tiers_of_responsibility": (True, "a loan officer takes over what the automated flow cannot settle"),
-    "latency_budget": ("relaxed", "applicants expect an answer within a day"),
-    "cost_sensitive": (False, "a check costs cents, a bad loan thousands"),
-    "failure_tolerance": ("low", "a decision must never go out incomplete"),
+EXPECTED_LOANS = {  # field -> (the expected answer, a question that sends the learner back to the story)
+    "differing_inputs": (False, "reread how applications arrive and who handles them: is there more than one kind, "
+                                "each needing its own handler?"),
+    "independent_subtasks": (True, "look at the three checks: does any of them need another one's result?"),
+    "dependent_steps": (True, "look at what happens after the checks: what does each step need before it can start?"),
+    "tiers_of_responsibility": (True, "who takes over when the automated flow cannot settle an application?"),
+    "latency_budget": ("relaxed", "how long are applicants told to wait, and which of the three budgets "
+                                  "(a person waits / minutes / overnight) is that?"),
+    "cost_sensitive": (False, "compare what a check costs with what a wrong decision costs: which one should "
+                              "the design save on?"),
+    "failure_tolerance": ("low", "what does the story say about a decision that is incomplete?"),
 }
 
 
@@ -38,17 +41,21 @@ def _describe(loans: Any) -> Iterator[Case]:
                f"got a {describe(loans)}; write ProcessDescription(name, differing_inputs=..., ...)")
     if not is_description:
         return
-    for field, (expected, story) in EXPECTED_LOANS.items():
+    wrong = 0
+    for field, (expected, question) in EXPECTED_LOANS.items():
         given = getattr(loans, field)
-        yield Case(f"{field} = {expected!r}", given == expected, f"you answered {given!r}, but {story}")
+        wrong += given != expected
+        yield Case(f"{field} fits the story", given == expected, f"you answered {given!r}; {question}")
     patterns = recommend(loans).patterns
-    yield Case("the guide recommends tiers over a pipeline whose first stage runs the checks in parallel",
+    yield Case("the guide's recommendation fits the story",
                patterns == ["hierarchical", "sequential", "parallel"],
-               f"it recommends {patterns}; the answers above decide the patterns")
+               f"it recommends {patterns}; " + ("the patterns follow from your answers: fix the ones marked ✗ above"
+                                                if wrong else "one of the preferences you set changes the patterns: "
+                                                "leave out what the story does not mention"))
     counts_fit = len(loans.tasks) in (0, 3) and len(loans.steps) in (0, 2)
-    yield Case("any parts you named fit the story: three checks, two steps", counts_fit,
-               f"you named tasks {list(loans.tasks)} and steps {list(loans.steps)}; name the three checks "
-               "and the two steps (draft, compliance review), or leave the names out")
+    yield Case("any parts you named fit the story", counts_fit,
+               f"you named tasks {list(loans.tasks)} and steps {list(loans.steps)}; count the independent checks "
+               "and the steps after them in the story, or leave the names out")
 
 
 # -- exercise 2: map a process onto a nested flow --------------------------------------
@@ -224,24 +231,44 @@ def _errors(make_flow: Any) -> Iterator[Case]:
                _said(output, error) + "\nsub={'routine': ..., 'complex': steps['senior']}")
 
     output, _, error = _attempt(make_flow, BOAT)
-    yield Case("router: a claim of no known type goes to the generalist fallback",
-               _text(output).startswith("GENERALIST"),
-               _said(output, error) + "\nthe Router needs fallback=steps['generalist']")
+    yield Case("router: a claim of no known type still gets an answer", "GENERALIST answer" in _text(output),
+               _said(output, error) + "\nthe router cannot place a boat claim; the chapter's FAQ says who answers "
+               "when routing fails, and steps has that model")
     output, _, error = _attempt(make_flow, ROUTINE_HOME, fraud="once")
     yield Case("parallel: a fraud check that fails once is retried", "fraud check: clear" in _text(output),
-               _said(output, error) + "\ngive the Parallel retry=RetryPolicy(attempts=2) (or more)")
-    output, _, error = _attempt(make_flow, ROUTINE_HOME, coverage="always")
-    text = _text(output)
-    yield Case("parallel: with coverage down, the fraud result is kept and the claim still settled",
-               text.startswith("SETTLEMENT") and "fraud check: clear" in text,
-               _said(output, error) + "\nwith on_error='skip' (or 'default') the other checks' results are kept")
+               _said(output, error) + "\nthe fraud model was down only for its first call: give each check a "
+               "second chance before giving up on it")
+    yield from _coverage_down(make_flow)
     output, _, error = _attempt(make_flow, ROUTINE_CAR, settle="empty")
-    yield Case("sequential: an empty settlement fails validation and takes the senior's alternative path",
-               _text(output).startswith("SENIOR SETTLEMENT"),
-               _said(output, error) + "\nStage(steps['settle'], validate=steps['settlement_ok'], "
-               "alternative=steps['senior'])")
+    yield Case("sequential: an empty settlement never goes out as the answer",
+               not error and _text(output).strip() != "",
+               _said(output, error) + "\nsettle answered with nothing; the chapter's FAQ says each sequential "
+               "stage needs error detection, then rollback or an alternative path (steps has a check for settlements)")
     output, trace, error = _attempt(make_flow, ROUTINE_CAR, claim_type="always", generalist="always")
     top = next((s for s in trace if s.pattern == "hierarchical"), None) if trace else None
-    escalated = top is not None and top.status == "escalated" and isinstance(output, (Escalation, Review))
-    yield Case("hierarchical: when the routine tier fails completely, the case is escalated to a person", escalated,
-               _said(output, error) + "\ngive the Hierarchical escalate=HumanReview()")
+    taken_over = isinstance(output, (Escalation, Review)) or _text(output).startswith("SENIOR")
+    yield Case("hierarchical: when the routine tier fails completely, a person or the senior tier takes over",
+               top is not None and top.status == "escalated" and taken_over,
+               _said(output, error) + "\nthe whole routine tier failed (its router and its fallback); the top level "
+               "needs somewhere to escalate to")
+
+
+def _coverage_down(make_flow: Any) -> Iterator[Case]:
+    """Coverage is down for good: any of the chapter's answers passes if nothing is settled as covered and fraud's result survives.
+
+    Settling from the fraud check with coverage marked missing or defaulted (skip, default),
+    a senior who settles instead, or a person who decides (escalation): all keep the
+    fraud result and claim no coverage that was never checked.
+    """
+    output, _, error = _attempt(make_flow, ROUTINE_HOME, coverage="always")
+    text = _text(output)  # an Escalation's text includes what the tier found so far
+    kept, claims_cover = "fraud check: clear" in text, "coverage: insured" in text
+    yield Case("parallel: with coverage down, the fraud result is kept", not error and kept,
+               _said(output, error) + "\nthe fraud check worked but its result was lost; the chapter's FAQ names "
+               "three answers for a parallel task that fails, and none of them throws the others away")
+    yield Case("parallel: with coverage down, nothing is settled as if the claim were covered",
+               not error and not claims_cover,
+               _said(output, error) + "\nthe answer says the claim is covered, but the coverage check never "
+               "answered: a stand-in value must say the check is missing, not pretend it passed")
+
+from . import outage  # noqa: E402,F401 (registers 08.outage, the open design exercise, after the three above)

@@ -10,6 +10,9 @@ The course's components:
   fails too, ``on_error="rollback"`` stops and returns the last good state
   (the span says where and why), ``on_error="raise"`` raises ``StageError``
   (``"fail"`` is accepted as another name for ``"raise"``, as in Parallel).
+- compensation: a stage that changes the world can declare an ``undo``; when a
+  later stage fails, the undos of the finished stages run newest first, whichever
+  the ``on_error`` (see ``compensation.py``).
 
 A stage fails when its step raises a failure (a back-end error, a timeout, a
 ``ValueError``...) or its output does not validate. A mistake in the code (a
@@ -32,12 +35,16 @@ from ..context import Context
 from ..errors import ConfigurationError, StageError, is_usage_error, note_where
 from ..resilience import check_on_error
 from ..steps import Step, as_step
+from .compensation import Done, UndoFailed, needs_undo, undo_completed
 
 ON_ERROR = ("raise", "rollback")
 
 
 class Stage(Step):
-    """One stage: a step, an optional ``validate(output)`` check and an ``alternative`` step."""
+    """One stage: a step, an optional ``validate(output)`` check, an ``alternative`` step and an ``undo``.
+
+    >>> Stage(reserve_room, validate=has_room_number, alternative=reserve_elsewhere, undo=release_room)
+    """
 
     def __init__(
         self,
@@ -45,6 +52,7 @@ class Stage(Step):
         *,
         validate: Callable[[Any], Any] | None = None,
         alternative: Any = None,
+        undo: Any = None,
         name: str | None = None,
     ) -> None:
         self.step = as_step(step, "Stage step")
@@ -53,6 +61,7 @@ class Stage(Step):
         self.validate = validate
         self.alternative = as_step(alternative, f"Stage {self.step.name!r} alternative") if alternative is not None else None
         self.name = name or self.step.name
+        self.undo = as_step(undo, f"Stage {self.name!r} undo") if undo is not None else None
 
     async def __call__(self, state: Any, ctx: Context) -> Any:
         """Run the stage (and its alternative if needed); raise StageError if both fail."""
@@ -101,6 +110,8 @@ class Stage(Step):
 
     def _draw(self, chart: Any) -> tuple[str, str]:
         entry, exit_ = self.step._draw(chart)
+        if self.undo is not None:
+            chart.edge(entry, self.undo._draw(chart)[0], "undo on rollback")
         if self.alternative is not None:
             alt_in, alt_out = self.alternative._draw(chart)
             chart.edge(entry, alt_in, "invalid")
@@ -126,24 +137,47 @@ class Sequential(Step):
 
     async def __call__(self, input: Any, ctx: Context) -> Any:
         async with ctx.span(self.name, kind="flow", pattern=self.pattern) as span:
-            state, last_good = input, "the input"
+            state, last_good, done = input, "the input", []
             for stage in self.stages:
                 try:
-                    state = await stage(state, ctx)
+                    output = await stage(state, ctx)
                 except StageError as error:
-                    if self.on_error == "raise":
-                        raise StageError(
-                            f"Sequential {self.name!r}: {error} The last good state (after {last_good}) is in "
-                            "error.state; add validate/alternative to the stage or use on_error='rollback'.",
-                            stage=error.stage,
-                            state=error.state,
-                        ) from error
-                    span.status = "rolled_back"
-                    span.detail = f"stopped at stage {stage.name!r} ({error}); rolled back to the state after {last_good}"
-                    return state
-                last_good = f"stage {stage.name!r}"
+                    return await self._stopped(error, stage, state, last_good, done, ctx, span)
+                done.append(Done(stage.name, stage.undo, state, output))
+                state, last_good = output, f"stage {stage.name!r}"
             span.detail = f"completed {len(self.stages)} stages"
             return state
+
+    async def _stopped(self, error: StageError, stage: Stage, state: Any, last_good: str, done: list[Done],
+                       ctx: Context, span: Any) -> Any:
+        """A stage failed: undo the finished stages' side effects, then raise or return the state rolled back to."""
+        undid = ""  # what undoing did, for the span and the message
+        if needs_undo(done):
+            rollback = await undo_completed(done, ctx)
+            if rollback.failed:
+                span.status, span.error = "failed", f"undo failed: {rollback.problems()}"
+                undone = f" Undone: {', '.join(rollback.undone)}." if rollback.undone else " Nothing was undone."
+                raise UndoFailed(
+                    f"Sequential {self.name!r}: {error} Undoing the finished stages failed too, so their side effects "
+                    f"are still in place: {rollback.problems()}.{undone} error.state is the last good state "
+                    f"(after {last_good}); undo by hand what is left, or give the undo a retry "
+                    "(Resilient(undo, retry=RetryPolicy(...))).",
+                    stage=error.stage, state=state, undone=rollback.undone,
+                    not_undone=tuple(stage for stage, _ in rollback.failed)) from error
+            state, last_good = rollback.state, rollback.after
+            undid = rollback.summary()
+        if self.on_error == "raise":
+            kept = f"It {undid}, which is in error.state" if undid else \
+                f"The last good state (after {last_good}) is in error.state"
+            raise StageError(
+                f"Sequential {self.name!r}: {error} {kept}; add "
+                "validate/alternative to the stage or use on_error='rollback'.",
+                stage=error.stage,
+                state=state,
+            ) from error
+        span.status = "rolled_back"
+        span.detail = f"stopped at stage {stage.name!r} ({error}); {undid or f'rolled back to the state after {last_good}'}"
+        return state
 
     def _draw(self, chart: Any) -> tuple[str, str]:
         with chart.group(self.name, "sequential") as group:
