@@ -18,7 +18,7 @@ from .patterns import Parallel, Sequential
 from .resilience import Resilient, RetryPolicy
 from .runner import run
 from .steps import Ask
-from .charts import keep_inside
+from .charts import BAR_COLOURS, keep_inside
 from .tradeoffs import draw_box
 from .widgets import png_picture, stand_in
 
@@ -70,7 +70,7 @@ def plot_parallel_vs_sequential(data: pd.DataFrame, axes: Any = None, title: str
 
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(10, 3.4), gridspec_kw={"width_ratios": [2, 1]})
-    names, colours = ["parallel", "sequential"], ["#9ecae1", "#fd8d3c"]
+    names, colours = ["parallel", "sequential"], BAR_COLOURS[:2]  # the kit's colour-blind-safe bar colours
     for row, (name, colour) in enumerate(zip(names, colours)):
         draw_box(axes[0], row, data.loc[data["pattern"] == name, "latency_s"], colour)
     axes[0].set_yticks([0, 1], labels=names)

@@ -13,6 +13,7 @@ Each page goes to ``OUT/<folder of the notebook>/<name>.html``; ``OUT/_static/``
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -36,6 +37,20 @@ TEMPLATE = """{%- extends 'index.html.j2' -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 """
 MERMAID_FROM_GLOBAL = "data:text/javascript,export default window.mermaid;"
+_MERMAID_BLOCK = re.compile(r'(<pre class="mermaid">)(.*?)(</pre>)', re.S)
+
+
+def keep_mermaid_text(page: str) -> str:
+    """Escape the ``<`` of tags such as ``<br/>`` inside each diagram's text, so the browser keeps them as text.
+
+    nbconvert copies a diagram's Mermaid text into the page as it is; a label's line
+    break ``<br/>`` then becomes a real ``<br>`` element, and the page's loader (which
+    reads the text of the ``<pre>``) hands Mermaid the label without it.
+
+    >>> keep_mermaid_text('<pre class="mermaid">n1["quick take<br/>(small)"]</pre>')
+    '<pre class="mermaid">n1["quick take&lt;br/>(small)"]</pre>'
+    """
+    return _MERMAID_BLOCK.sub(lambda m: m[1] + m[2].replace("<", "&lt;") + m[3], page)
 
 
 def copy_assets(node_modules: Path, out: Path) -> Path:
@@ -79,7 +94,7 @@ def export(notebooks: list[Path], out: Path, node_modules: Path) -> list[Path]:
         body, _ = exporter(static_url).from_notebook_node(
             nbformat.read(path, as_version=4), resources={"offline_static": static_url})
         page = folder / f"{path.stem}.html"
-        page.write_text(body, encoding="utf-8")
+        page.write_text(keep_mermaid_text(body), encoding="utf-8")
         pages.append(page)
     return pages
 

@@ -208,4 +208,4 @@ def draw_box(ax: Any, y: float, values: pd.Series, colour: str) -> None:
     ax.hlines(y, p5, p95, color="#555555", linewidth=1)
     ax.vlines([p5, p95], y - 0.12, y + 0.12, color="#555555", linewidth=1)
     ax.barh(y, max(p75 - p25, 1e-3), left=p25, height=0.45, color=colour, edgecolor="#555555")
-    ax.vlines(p50, y - 0.22, y + 0.22, color="#cb181d", linewidth=2)
+    ax.vlines(p50, y - 0.22, y + 0.22, color="#000000", linewidth=2)  # black: it shows on every bar colour

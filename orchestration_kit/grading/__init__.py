@@ -7,6 +7,9 @@
       score 2/2: solved
     CheckResult('00.warmup', passed, 2/2 cases)
 
+(In a notebook the verdict is one rich output, ✓ and ✗ in colour, and the result's
+one-line repr is not shown after it: see ``display.py``.)
+
 Each lesson's checks live in their own module (``lesson00.py``, ...), which
 registers every exercise with ``@exercise(name, title, start=...)``: a generator
 that receives the learner's answer and yields one ``Case`` per thing it checks.
@@ -35,6 +38,7 @@ import pkgutil
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable
 
+from .display import show
 from .fixtures import fixtures_kept, within
 from .sandbox import (  # noqa: F401 (TIME_LIMIT_ENV and run_answer are for lesson modules and the shell)
     TIME_LIMIT_ENV, DidNotFinish, TimedOut, captured_output, run_answer, run_cases, time_limit_from_env,
@@ -177,17 +181,14 @@ class CheckResult:
 
     def report_html(self) -> str:
         """``report()`` as HTML: a green ✓ and a red ✗ (the marks and words stay, for who cannot tell colours)."""
-        import html
+        from .display import as_html
 
-        colours = {"✓": "#1a7f37", "✗": "#cf222e", "…": "#9a6700"}
-        lines = []
-        for line in self.report().splitlines():
-            text = html.escape(line)
-            mark = line.strip()[:1]
-            if mark in colours:
-                text = text.replace(mark, f'<b style="color: {colours[mark]}">{mark}</b>', 1)
-            lines.append(text)
-        return '<pre style="white-space: pre-wrap">' + "\n".join(lines) + "</pre>"
+        return as_html(self.report())
+
+    def _ipython_display_(self) -> None:  # a notebook shows the verdict, once (see display.py)
+        from .display import show_unless_just_shown
+
+        show_unless_just_shown(self)
 
     @property
     def measures(self) -> dict[str, float]:
@@ -266,7 +267,10 @@ def _verdict_on(stopped: BaseException) -> Case:
 
 
 def check(name: str, answer: Any, *, strict: bool | None = None, time_limit: float | None = None) -> CheckResult:
-    """Grade ``answer`` to exercise ``name``, print the verdict per case, and return the result.
+    """Grade ``answer`` to exercise ``name``, show the verdict per case, and return the result.
+
+    In a notebook the verdict is a rich output (✓ and ✗ in colour, plain text beside it);
+    elsewhere it is printed.
 
     ``strict`` (default: the ORCHESTRATION_KIT_STRICT environment variable) makes
     an answer that does not pass raise ``CheckFailed``. Pass ``strict=False`` to
@@ -275,7 +279,7 @@ def check(name: str, answer: Any, *, strict: bool | None = None, time_limit: flo
     result = grade(name, answer, time_limit=time_limit)
     if result.printed:  # the learner's own prints first, as they would have appeared
         print(result.printed, end="" if result.printed.endswith("\n") else "\n")
-    print(result.report())
+    show(result)
     path = os.environ.get(RESULTS_ENV)
     if path:
         with open(path, "a", encoding="utf-8") as handle:
@@ -284,7 +288,7 @@ def check(name: str, answer: Any, *, strict: bool | None = None, time_limit: flo
         strict = os.environ.get(STRICT_ENV, "") not in ("", "0")
     if strict and not result.passed:
         done, total = result.score
-        raise CheckFailed(f"{name} is {result.status} ({done}/{total} cases passed); see the verdicts printed above")
+        raise CheckFailed(f"{name} is {result.status} ({done}/{total} cases passed); see the verdicts shown above")
     return result
 
 

@@ -121,6 +121,16 @@ def test_start_here_runs_every_cell_without_an_error(browser, lab, screenshots):
         assert shown.strip() == stored, f"cell {index} shows {shown[:300]!r}"
         assert "Traceback" not in shown and ".py" not in shown and len(shown.strip().splitlines()) <= 3
     page.locator(f"{PANEL} .jp-Cell").nth(expected[0]).screenshot(path=str(screenshots / "00_expected_error.png"))
+    # each check's verdict: one output, ✓ and ✗ in colour, the score line once, no CheckResult(...) after it
+    checks = [i for i, c in enumerate(notebook["cells"]) if c["cell_type"] == "code" and 'check("00.' in "".join(c["source"])]
+    assert checks, "lesson 00 has check cells"
+    for index in checks:
+        verdict = page.locator(f"{PANEL} .jp-Cell").nth(index).locator(".jp-OutputArea-output")
+        text = "\n".join(verdict.all_inner_texts())
+        assert text.count("score ") == 1 and "CheckResult(" not in text, f"cell {index} shows {text[:300]!r}"
+        marks = verdict.locator("b[style*=color]")
+        assert marks.count() >= 1 and set(marks.all_inner_texts()) <= {"✓", "✗", "…"}
+    page.locator(f"{PANEL} .jp-Cell").nth(checks[0]).screenshot(path=str(screenshots / "00_check_verdict.png"))
     # what the lesson shows, drawn by this browser: the trace table, the Mermaid diagram, the timeline
     assert page.locator(f"{PANEL} .jp-RenderedHTMLCommon table").count() >= 1
     assert page.locator(f"{PANEL} .jp-RenderedMermaid svg, {PANEL} .jp-RenderedImage img").count() >= 2

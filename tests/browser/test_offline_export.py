@@ -39,6 +39,22 @@ def open_page(browser, page_path: Path):
     return page
 
 
+LINE_BREAKS = """(img) => {
+    const svg = new DOMParser().parseFromString(decodeURIComponent(img.src.split(',')[1]), 'image/svg+xml');
+    const label = [...svg.querySelectorAll('g.node')].find(node => node.textContent.includes('quick take'));
+    return label ? label.querySelectorAll('br').length : -1;
+}"""
+
+
+def test_a_label_on_two_lines_keeps_its_line_break_offline(browser, pages):
+    page = open_page(browser, pages["00_start_here"])
+    page.wait_for_function("document.querySelectorAll('.jp-RenderedMermaid img').length >= 1", timeout=30_000)
+    breaks = [page.locator(".jp-RenderedMermaid img").nth(i).evaluate(LINE_BREAKS)
+              for i in range(page.locator(".jp-RenderedMermaid img").count())]
+    assert max(breaks) >= 1, f"'quick take' / '(generalist-small)' should be two lines; <br> per diagram: {breaks}"
+    page.close()
+
+
 @pytest.mark.parametrize("name", LESSONS)
 def test_every_diagram_of_the_exported_page_is_drawn_offline(browser, pages, name, screenshots):
     page = open_page(browser, pages[name])
