@@ -157,6 +157,22 @@ def test_checks_edited_on_disk_by_the_learner_change_nothing_and_are_flagged(tmp
     assert "orchestration_kit/grading/lesson00.py was changed on disk while this notebook ran" in grade.flags
 
 
+def test_a_grading_module_a_check_imports_is_built_from_the_graders_copy_too(tmp_path):
+    # lesson03.py imports booking.py (its open design exercise): a learner who breaks that file on disk
+    # must not break, or change, the grading; the notebook is flagged.
+    helper = PACKAGE / "booking.py"
+    original = helper.read_text()
+    path = notebook(tmp_path / "ada" / "03_sequential.ipynb",
+                    f"open({str(helper)!r}, 'a').write('\\nraise RuntimeError(\"edited on disk\")\\n')")
+    try:
+        [grade], _ = grade_class(collect([path], load_lessons(ROOT / "solutions")), GraderCopy.take(), Limits(cell=30, case=5))
+    finally:
+        helper.write_text(original)
+    assert not any("grader's cell raised" in error for error in grade.errors), grade.errors
+    assert {status for _, status, _ in grade.rows} == {"not run"}  # every exercise graded: none has an answer
+    assert "orchestration_kit/grading/booking.py was changed on disk while this notebook ran" in grade.flags
+
+
 def test_the_notebook_time_limit_stops_the_cells_left_and_the_answers_defined_are_still_graded(tmp_path):
     # No race with the clock: the quick cells finish far inside their limits, and the endless one can only
     # end by the notebook's limit, so the outcome is the same however loaded the machine is.

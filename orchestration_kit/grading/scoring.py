@@ -42,9 +42,11 @@ class GraderCopy:
     def plan(self, lesson: Lesson, *, out: Path, time_limit: float, skip: tuple[str, ...] = ()) -> dict[str, Any]:
         """What the scoring cell needs; ``nonce`` marks this run's lines in ``out``."""
         files = ["sandbox.py", "fixtures.py", "__init__.py", f"lesson{lesson.number}.py"]  # the order they import
+        others = {name: text for name, text in self.files.items() if name not in files and name != "_scorer.py"}
         return {
             "nonce": secrets.token_hex(16), "out": str(out), "answers": lesson.answers, "skip": list(skip),
             "modules": [(name, self.files[name]) for name in files], "time_limit": time_limit,
+            "on_import": others,  # every other grading module, built from this copy when a check imports it
         }
 
     def changed_on_disk(self, folder: Path = PACKAGE) -> list[str]:
