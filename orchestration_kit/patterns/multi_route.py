@@ -1,7 +1,7 @@
 """Multi-route: send a mixed-intent message to every department it concerns, not only the likeliest.
 
-"The app crashes, so I want a refund" is a technical situation and a billing
-request. Routing logic that must pick one route gets such messages wrong about
+"My card was declined when the plan renewed, so please help me log in" is a
+billing situation and a technical request. Routing logic that must pick one route gets such messages wrong about
 half the time. ``MultiRoute`` wraps routing logic that can rank the routes
 (``TrainedRouter.ranked``) and also takes the runner-up when it is nearly as
 likely: at least ``second_at_least``. The ``Router`` then runs both handlers at
@@ -9,11 +9,13 @@ once and its ``aggregator`` combines the answers (``ResultAggregator`` gives
 the customer one reply in two parts).
 
     >>> analyzer = MultiRoute(trained.ranked, second_at_least=0.25)
-    >>> analyzer("The app crashes, so I want a refund")
-    [Decision(route='billing', confidence=0.55, ...), Decision(route='technical', confidence=0.41, ...)]
+    >>> analyzer("My card was declined when the plan renewed, so please help me log in.")
+    [Decision(route='billing', confidence=0.57, ...), Decision(route='technical', confidence=0.423, ...)]
     >>> Router(analyzer=analyzer, routes=routes, fallback=generalist, aggregator=ResultAggregator())
 
 Each extra route is an extra handler call: measure what it buys (lesson 1 does).
+The Router's ``threshold`` applies to every route chosen, so keep it at or below
+``second_at_least`` or the runner-up is dropped.
 """
 
 from __future__ import annotations
