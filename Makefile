@@ -70,9 +70,11 @@ serve: setup          ## the simulated models over an OpenAI-compatible API on h
 llm: setup            ## a real small LLM on http://127.0.0.1:8080 (OpenAI /v1 and Anthropic /v1/messages), offline
 	$(BIN)/orchestration-kit llm --port 8080
 
-cassettes: setup      ## re-record lesson 7's real-model calls (offline SmolLM2 + the kit's server), then refresh its outputs
+cassettes: setup      ## re-record lessons 1 and 7's real-model calls (offline SmolLM2 + the kit's server), then refresh their outputs
 	$(BIN)/python data/cassettes/record.py
+	$(BIN)/python data/cassettes/record_router.py
 	$(BIN)/python -m orchestration_kit.grading.authoring --execute --lesson 07
+	$(BIN)/python -m orchestration_kit.grading.authoring --execute --lesson 01
 
 bench: setup          ## wall-clock benchmarks (results go in benchmarks/README.md)
 	$(BIN)/python benchmarks/overhead.py

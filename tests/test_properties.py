@@ -206,8 +206,7 @@ class Builder:
             aggregator.__name__ = f"{name} aggregator"
             if runs:
                 self.expected[analyzer.__name__] = (seconds(start), seconds(decided))
-                if len(chosen) > 1:  # with a single route the aggregator is not called
-                    self.expected[aggregator.__name__] = (seconds(end), seconds(end))
+                self.expected[aggregator.__name__] = (seconds(end), seconds(end))  # every answer goes through it
             fallback = self.build(plan.fallback, decided, runs=False)[0] if plan.fallback else None
             step = Router(analyzer, handlers, fallback=fallback, aggregator=aggregator, name=name)
         if runs:

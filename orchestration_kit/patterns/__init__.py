@@ -1,12 +1,15 @@
 """The four orchestration patterns; any of them nests inside any other."""
 
+from .aggregator import ResultAggregator
 from .hierarchical import Escalation, Feedback, HumanReview, Hierarchical, Review, resolve
+from .multi_route import MultiRoute
 from .parallel import BranchResult, Gathered, Parallel
-from .router import Decision, KeywordRules, Router
 from .compensation import UndoFailed
+from .router import Decision, KeywordRules, Router
 from .sequential import Sequential, Stage
 
 __all__ = [
     "BranchResult", "Decision", "Escalation", "Feedback", "Gathered", "Hierarchical", "HumanReview",
-    "KeywordRules", "Parallel", "Review", "Router", "Sequential", "Stage", "UndoFailed", "resolve",
+    "KeywordRules", "MultiRoute", "Parallel", "ResultAggregator", "Review", "Router", "Sequential", "Stage",
+    "UndoFailed", "resolve",
 ]

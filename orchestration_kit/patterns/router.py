@@ -10,8 +10,12 @@ The course's components, as constructor arguments:
   route, or is less confident than ``threshold``, or when the handler fails.
   A mistake (a ``TypeError`` in a handler, ``RealTimeRequired``, a ``CassetteMiss``:
   see ``errors.is_usage_error``) is raised instead: the generalist would hide it.
-- ``aggregator``: optional; if the analyzer returns several routes, their
-  handlers run concurrently and the aggregator combines ``{route: output}``.
+- ``aggregator``: the result aggregator, optional. Given one, every answer goes
+  through it as ``{route: output}`` (the fallback's as ``{"fallback": output}``),
+  so it can put the outputs of different models in one shape
+  (``ResultAggregator`` in ``patterns/aggregator.py``). It also lets the analyzer
+  return several routes (a mixed-intent message: ``MultiRoute``): their handlers
+  run concurrently and the aggregator combines their outputs.
 
     >>> router = Router(
     ...     analyzer=KeywordRules({"billing": ["invoice", "refund"], "technical": ["error", "crash"]}),
@@ -118,7 +122,8 @@ class Router(Step):
                     "Pass fallback=<a generalist> or lower the threshold."
                 )
             span.status, span.route, span.detail = "fallback", "fallback", f"fallback: {problem}"
-            return await self.fallback(input, ctx)
+            output = await self.fallback(input, ctx)
+            return output if self.aggregator is None else await self.aggregator({"fallback": output}, ctx)
 
     async def _decide(self, input: Any, ctx: Context) -> tuple[list[Decision], str | None]:
         """Ask the analyzer; return the usable decisions, or why there are none."""
@@ -136,7 +141,8 @@ class Router(Step):
 
     async def _handle(self, decisions: list[Decision], input: Any, ctx: Context) -> Any:
         if len(decisions) == 1:
-            return await self.routes[decisions[0].route](input, ctx)  # type: ignore[index]
+            output = await self.routes[decisions[0].route](input, ctx)  # type: ignore[index]
+            return output if self.aggregator is None else await self.aggregator({decisions[0].route: output}, ctx)
         tasks = [asyncio.ensure_future(self.routes[d.route](input, ctx)) for d in decisions]  # type: ignore[index]
         try:
             outputs = await asyncio.gather(*tasks)
@@ -169,7 +175,10 @@ class Router(Step):
         return group, exit_  # arrows into a group stop at its frame, not across its title
 
     def __repr__(self) -> str:
-        return f"Router({self.name!r}, routes={list(self.routes)}, fallback={self.fallback!r}, threshold={self.threshold})"
+        shown = getattr(self.aggregator, "fn", self.aggregator)  # the function or object given, not its wrapper
+        aggregator = f", aggregator={shown!r}" if self.aggregator is not None else ""
+        return (f"Router({self.name!r}, routes={list(self.routes)}, fallback={self.fallback!r}, "
+                f"threshold={self.threshold}{aggregator})")
 
 
 def choose_routes(raw: Any, routes: Iterable[str], threshold: float) -> tuple[list[Decision], str | None]:
