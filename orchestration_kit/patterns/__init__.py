@@ -1,10 +1,10 @@
 """The four orchestration patterns; any of them nests inside any other."""
 
 from .aggregator import ResultAggregator
+from .compensation import UndoFailed
 from .hierarchical import Escalation, Feedback, HumanReview, Hierarchical, Review, resolve
 from .multi_route import MultiRoute
 from .parallel import BranchResult, Gathered, Parallel
-from .compensation import UndoFailed
 from .router import Decision, KeywordRules, Router
 from .sequential import Sequential, Stage
 
