@@ -109,4 +109,7 @@ def review_box(escalation: Escalation, reviewer: str = "person", *, flow: Any = 
     """
     if not isinstance(escalation, Escalation):
         raise TypeError(f"review_box needs a pending Escalation (the output of an escalated run), got {type(escalation).__name__}")
+    if flow is not None and getattr(flow, "name", None) != escalation.flow:
+        raise TypeError(f"review_box's flow= must be the flow that escalated ({escalation.flow!r}), "
+                        f"got {getattr(flow, 'name', type(flow).__name__)!r}")
     return ReviewBox(escalation, reviewer, flow)

@@ -161,3 +161,9 @@ def test_the_review_box_click_resumes_the_flow():
     plain = review_box(pending)  # without a flow: it records the verdict only, as before
     plain.approve.click()
     assert plain.result is None and plain.review.output == "refund $900"
+
+
+def test_the_review_box_refuses_a_flow_the_escalation_did_not_come_from():
+    pending = run(claims_desk(), "refund $900").output
+    with pytest.raises(TypeError, match="must be the flow that escalated \\('claims'\\)"):
+        review_box(pending, flow=Hierarchical(top=lambda r: "a", sub={"a": str}, name="other"))
