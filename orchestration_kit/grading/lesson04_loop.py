@@ -119,10 +119,11 @@ def _resume(approve_later: Any) -> Iterator[Case]:
     folder = Path(tempfile.mkdtemp())
     saved = run(_claims(), "taxi to the airport, $620").output.save(folder / "claim.json")
     try:
-        result = solved(approve_later(_claims(), saved))  # a fresh flow, as another process would build it
-        error = ""
+        result, error = approve_later(_claims(), saved), ""  # a fresh flow, as another process would build it
     except Exception as raised:
         result, error = None, one_line(raised)
+    if not error:
+        solved(result)  # the untouched placeholder returns None
     review = getattr(result, "output", None)
     yield Case("it returns the resumed run (a RunResult)", hasattr(result, "trace"),
                f"it raised {error}" if error else f"it returned {describe(result)}; return what resume(...) returns")
