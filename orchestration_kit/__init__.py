@@ -33,9 +33,11 @@ from .patterns import (
     Parallel,
     Review,
     Router,
+    SendBack,
     Sequential,
     Stage,
     resolve,
+    resume,
 )
 from .resilience import Resilient, RetryPolicy
 from .runner import RunResult, arun, run
@@ -57,6 +59,6 @@ __all__ = [
     "AnthropicMessages", "OpenAICompatible", "Ask", "BackendError", "Completion", "ConfigurationError", "Context", "Decision", "Escalation", "Failures",
     "Feedback", "Gathered", "Hierarchical", "HumanReview", "KeywordRules", "ModelProfile", "OrchestrationError",
     "Parallel", "RateLimited", "RealTimeRequired", "Resilient", "RetryPolicy", "Review", "Router", "RoutingError",
-    "RunResult", "Sequential", "SimulatedModel", "Span", "Stage", "StageError", "Step", "TaskFailed", "Timeout",
-    "Trace", "check", "Usage", "UsageError", "VirtualClock", "WallClock", "arun", "resolve", "run",
+    "RunResult", "SendBack", "Sequential", "SimulatedModel", "Span", "Stage", "StageError", "Step", "TaskFailed", "Timeout",
+    "Trace", "check", "Usage", "UsageError", "VirtualClock", "WallClock", "arun", "resolve", "resume", "run",
 ]

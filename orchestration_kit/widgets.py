@@ -7,8 +7,10 @@ returns a pending ``Escalation`` instead of blocking. Show it to a person::
     >>> box = review_box(pending)        # Approve / Reject buttons in JupyterLab
     >>> box.review                       # None until someone clicks, then a Review
 
-Headless (tests, CI), click in code: ``box.approve.click()``, or settle it without
-a box: ``resolve(pending, "approve")``.
+Give the box the flow that escalated and a click also carries the flow on from
+where it stopped (``resume``): ``review_box(pending, flow=triage)``, then
+``box.result`` is the resumed run. Headless (tests, CI), click in code:
+``box.approve.click()``, or settle it without a box: ``resolve(pending, "approve")``.
 
 A widget is drawn only once its cell has run; until then (a notebook just opened,
 a page on GitHub) a viewer shows the next thing in its output. ``stand_in`` makes
@@ -22,7 +24,7 @@ import base64
 import html
 from typing import Any
 
-from .patterns import Escalation, Review, resolve
+from .patterns import Escalation, Review, resolve, resume
 
 RUN_TO_USE = "Run this cell in JupyterLab to use it"
 
@@ -54,13 +56,17 @@ def png_picture(png: bytes, description: str) -> str:
 
 
 class ReviewBox:
-    """Approve / Reject buttons for a pending escalation; the verdict lands in ``review``."""
+    """Approve / Reject buttons for a pending escalation; the verdict lands in ``review``.
 
-    def __init__(self, escalation: Escalation, reviewer: str = "person") -> None:
+    With ``flow`` (the Hierarchical that escalated) a click also resumes it: ``result`` is the new run.
+    """
+
+    def __init__(self, escalation: Escalation, reviewer: str = "person", flow: Any = None) -> None:
         import ipywidgets as widgets
 
         found = escalation.feedback.output if escalation.feedback else None
         self.escalation, self.reviewer, self.review = escalation, reviewer, None
+        self.flow, self.result = flow, None
         self.summary = widgets.HTML(
             "<b>Escalated:</b> " + html.escape(escalation.reason)
             + "<br><b>Request:</b> " + html.escape(str(escalation.input))
@@ -77,8 +83,12 @@ class ReviewBox:
         """What a click does: settle the escalation ("approve" or "reject") and show the verdict."""
         self.review = resolve(self.escalation, decision, reviewer=self.reviewer)
         self.approve.disabled = self.reject.disabled = True
+        output = self.review.output
+        if self.flow is not None:  # the flow carries on from where it stopped
+            self.result = resume(self.flow, self.escalation, self.review)
+            output = self.result.output.output if isinstance(self.result.output, Review) else self.result.output
         self.verdict.value = (f"<b>{self.review.decision.capitalize()}</b> by {html.escape(self.reviewer)}; "
-                              f"output: {html.escape(str(self.review.output))}")
+                              f"{'the flow carried on; ' if self.result is not None else ''}output: {html.escape(str(output))}")
         return self.review
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
@@ -92,8 +102,14 @@ class ReviewBox:
         return f"ReviewBox({self.escalation.reason[:50]!r}, {state})"
 
 
-def review_box(escalation: Escalation, reviewer: str = "person") -> ReviewBox:
-    """An approve/reject box for a pending escalation; the verdict lands in ``box.review``."""
+def review_box(escalation: Escalation, reviewer: str = "person", *, flow: Any = None) -> ReviewBox:
+    """An approve/reject box for a pending escalation; the verdict lands in ``box.review``.
+
+    With ``flow=`` (the Hierarchical that escalated), a click resumes it and ``box.result`` is the new run.
+    """
     if not isinstance(escalation, Escalation):
         raise TypeError(f"review_box needs a pending Escalation (the output of an escalated run), got {type(escalation).__name__}")
-    return ReviewBox(escalation, reviewer)
+    if flow is not None and getattr(flow, "name", None) != escalation.flow:
+        raise TypeError(f"review_box's flow= must be the flow that escalated ({escalation.flow!r}), "
+                        f"got {getattr(flow, 'name', type(flow).__name__)!r}")
+    return ReviewBox(escalation, reviewer, flow)

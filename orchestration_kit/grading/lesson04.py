@@ -165,7 +165,10 @@ def _hidden_teams() -> dict[str, Any]:
     return {"automated": automated, "manual_review": review}
 
 
-# -- exercise 3: an error case ------------------------------------------------------
+from . import lesson04_loop  # noqa: E402,F401 (registers 04.checker and 04.resume, exercises 3 and 4)
+
+
+# -- exercise 5: an error case ------------------------------------------------------
 _DECISIONS = {  # the hidden manager's answers
     "reset my password": ("automated", 0.95), "order paper for the printer": ("broken", 0.95),
     "order 40 laptops for $48,000": ("refuses", 0.95), "something vague": ("automated", 0.4),
@@ -241,3 +244,6 @@ def _two_tiers(two_tier: Any) -> Iterator[Case]:
     output, _, error = try_run(flow, "reset my password")
     yield Case("... while routine requests are still done by their team", output == "done: reset my password",
                f"it raised {error}" if error else f"the output is {describe(output)}")
+
+
+from . import lesson04_design  # noqa: E402,F401 (registers 04.design after the lesson's other exercises)

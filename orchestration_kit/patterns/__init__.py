@@ -2,14 +2,16 @@
 
 from .aggregator import ResultAggregator
 from .compensation import UndoFailed
-from .hierarchical import Escalation, Feedback, HumanReview, Hierarchical, Review, resolve
+from .escalation import Escalation, EscalationFileError, HumanReview, Review, people_cost, resolve, resume
+from .feedback import Feedback, SendBack
+from .hierarchical import Hierarchical
 from .multi_route import MultiRoute
 from .parallel import BranchResult, Gathered, Parallel
 from .router import Decision, KeywordRules, Router
 from .sequential import Sequential, Stage
 
 __all__ = [
-    "BranchResult", "Decision", "Escalation", "Feedback", "Gathered", "Hierarchical", "HumanReview",
-    "KeywordRules", "MultiRoute", "Parallel", "ResultAggregator", "Review", "Router", "Sequential", "Stage",
-    "UndoFailed", "resolve",
+    "BranchResult", "Decision", "Escalation", "EscalationFileError", "Feedback", "Gathered", "Hierarchical",
+    "HumanReview", "KeywordRules", "MultiRoute", "Parallel", "ResultAggregator", "Review", "Router", "SendBack",
+    "Sequential", "Stage", "UndoFailed", "people_cost", "resolve", "resume",
 ]

@@ -8,10 +8,18 @@ The course's components, as constructor arguments:
 - feedback: after a sub-orchestration runs, the top level gets a ``Feedback``
   (its status such as ok / fallback / partial / rolled_back / error, what went
   wrong inside it, its output, latency and cost).
+- the feedback loop: ``checker(feedback)`` accepts (None) or sends the work
+  back with a critique (``SendBack(critique, to=route)``: the same team again,
+  or another one), at most ``max_rounds`` runs in all; still not accepted, it
+  escalates.
 - ``escalate``: who takes over when ``escalate_when(feedback)`` says so, or when
   the top level is unsure (confidence under ``threshold``) or the sub-run fails:
   a person (``HumanReview``) or a higher tier (any flow). It receives an
-  ``Escalation`` (reason, input, feedback).
+  ``Escalation`` (reason, input, feedback, where it stopped).
+- after an approval (a ``Review`` approved, in the run or later through
+  ``resume``), the flow carries on: ``on_approve[route]`` runs on the result so
+  far; without one, a team the top level was unsure about now runs, and a team
+  that already ran keeps its output.
 
 The feedback is read from the sub-orchestration's own spans (its subtree of
 the trace), so two Hierarchical flows side by side in a Parallel never see each
@@ -25,47 +33,18 @@ other's trouble. The top level's decision follows a Router's rules
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any, Callable
 
 from ..context import Context
 from ..errors import ConfigurationError, is_usage_error, note_where
 from ..steps import Step, as_step
 from ..trace import Span
+from .escalation import Escalation, HumanReview, Review, resolve, resume  # noqa: F401 (public names kept here too)
+from .feedback import Feedback, SendBack, as_send_back  # noqa: F401
 from .router import Decision, choose_routes
 
-_VERDICTS = {"approve": "approved", "reject": "rejected"}
 _TROUBLE = ("error", "failed", "timeout", "rolled_back", "partial", "fallback", "skipped", "cancelled")
-
-
-@dataclass(frozen=True)
-class Feedback:
-    """What the top level learns from a sub-orchestration's run."""
-
-    route: str
-    status: str  # the sub-orchestration's own status: ok, fallback, partial, rolled_back, error ...
-    output: Any = None
-    issues: tuple[str, ...] = ()  # "span name: status" for everything that went wrong inside
-    confidence: float = 1.0
-    latency: float = 0.0
-    cost: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok" and not self.issues
-
-
-@dataclass(frozen=True)
-class Escalation:
-    """A case handed to a higher tier or a person: why, the original input, and the feedback."""
-
-    reason: str
-    input: Any
-    feedback: Feedback | None = None
-
-    def __str__(self) -> str:
-        found = f" Result so far: {self.feedback.output}" if self.feedback and self.feedback.output is not None else ""
-        return f"Escalated because {self.reason}. Request: {str(self.input).rstrip('.')}.{found}"
 
 
 def subtree(spans: list[Span], roots: list[Span]) -> list[Span]:
@@ -104,57 +83,101 @@ class Hierarchical(Step):
         escalate: Any = None,
         escalate_when: Callable[[Feedback], str | bool | None] = default_escalate_when,
         threshold: float = 0.0,
+        checker: Callable[[Feedback], str | SendBack | None] | None = None,
+        max_rounds: int = 3,
+        on_approve: dict[str, Any] | None = None,
         name: str = "hierarchical",
     ) -> None:
+        where = f"Hierarchical {name!r}"
         if not isinstance(sub, dict) or not sub:
-            raise ConfigurationError(f"Hierarchical {name!r}: sub must be a non-empty dict {{route: sub-orchestration}}")
+            raise ConfigurationError(f"{where}: sub must be a non-empty dict {{route: sub-orchestration}}")
         if not 0.0 <= threshold <= 1.0:
-            raise ConfigurationError(f"Hierarchical {name!r}: threshold is a confidence between 0 and 1, got {threshold}")
+            raise ConfigurationError(f"{where}: threshold is a confidence between 0 and 1, got {threshold}")
         if not callable(escalate_when):
-            raise ConfigurationError(f"Hierarchical {name!r}: escalate_when must be a function feedback -> reason or None")
-        self.top = as_step(top, f"Hierarchical {name!r} top")
-        self.sub = {route: as_step(flow, f"Hierarchical {name!r} sub {route!r}") for route, flow in sub.items()}
-        self.escalate = as_step(escalate, f"Hierarchical {name!r} escalate") if escalate is not None else None
+            raise ConfigurationError(f"{where}: escalate_when must be a function feedback -> reason or None")
+        if checker is not None and not callable(checker):
+            raise ConfigurationError(f"{where}: checker must be a function feedback -> None, a critique or SendBack")
+        if not isinstance(max_rounds, int) or max_rounds < 1:
+            raise ConfigurationError(f"{where}: max_rounds is how many times a team may run (1 or more), got {max_rounds!r}")
+        unknown = [route for route in on_approve or {} if route not in sub]
+        if unknown:
+            raise ConfigurationError(f"{where}: on_approve names {unknown[0]!r}, which is not a route (routes: {', '.join(sub)})")
+        self.top = as_step(top, f"{where} top")
+        self.sub = {route: as_step(flow, f"{where} sub {route!r}") for route, flow in sub.items()}
+        self.escalate = as_step(escalate, f"{where} escalate") if escalate is not None else None
+        self.on_approve = {route: as_step(step, f"{where} on_approve {route!r}") for route, step in (on_approve or {}).items()}
         self.escalate_when, self.threshold, self.name = escalate_when, threshold, name
+        self.checker, self.max_rounds = checker, max_rounds
 
     async def __call__(self, input: Any, ctx: Context) -> Any:
         async with ctx.span(self.name, kind="flow", pattern=self.pattern) as span:
-            decision, reason = await self._decide(input, ctx)
+            decision, reason, proposed = await self._decide(input, ctx)
             feedback = None
-            if reason is None:
-                route = decision.route  # type: ignore[union-attr]
-                feedback = await self._run_sub(route, decision.confidence, input, ctx, span.id)  # type: ignore[union-attr]
-                span.route, span.confidence = route, decision.confidence  # type: ignore[union-attr]
-                span.detail = f"{route} ({decision.confidence:.2f}) -> {feedback.status}"  # type: ignore[union-attr]
-                verdict = self.escalate_when(feedback)
-                reason = (verdict if isinstance(verdict, str) else "escalate_when said so") if verdict else None
+            if decision is not None:
+                feedback, reason = await self._delegate(decision, input, ctx, span)
             if reason is None:
                 return feedback.output  # type: ignore[union-attr]
+            escalation = Escalation(reason, input, feedback, self.name, feedback.route if feedback else proposed)
             if self.escalate is None:
                 span.status, span.detail = "unresolved", f"needs escalation ({reason}) but no escalate= is set"
-                return Escalation(reason, input, feedback)
+                return escalation
             span.status, span.detail = "escalated", f"escalated: {reason}"
-            return await self.escalate(Escalation(reason, input, feedback), ctx)
+            outcome = await self.escalate(escalation, ctx)
+            if isinstance(outcome, Review) and outcome.decision == "approved":
+                return await self._carry_on(escalation, outcome, ctx, span.id)
+            return outcome
 
-    async def _decide(self, input: Any, ctx: Context) -> tuple[Decision | None, str | None]:
-        """Ask the top level; return its most confident usable decision, or why there is none."""
+    async def _decide(self, input: Any, ctx: Context) -> tuple[Decision | None, str | None, str | None]:
+        """Ask the top level: (its most confident usable decision, None, route) or (None, why not, the route it proposed)."""
         try:
             raw = await self.top(input, ctx)
         except Exception as error:
             if is_usage_error(error):
                 note_where(error, f"the top level of Hierarchical {self.name!r}")
                 raise
-            return None, f"the top-level router failed ({type(error).__name__}: {error})"
+            return None, f"the top-level router failed ({type(error).__name__}: {error})", None
         sure, problem = choose_routes(raw, self.sub, self.threshold)  # the same rules as a Router's
         if problem is not None:
-            return None, f"at the top level, {problem}"
-        return max(sure, key=lambda d: d.confidence), None
+            known, _ = choose_routes(raw, self.sub, 0.0)  # what it would have chosen, for a person to approve
+            proposed = max(known, key=lambda d: d.confidence).route if known else None
+            return None, f"at the top level, {problem}", proposed
+        best = max(sure, key=lambda d: d.confidence)
+        return best, None, best.route
 
-    async def _run_sub(self, route: str, confidence: float, input: Any, ctx: Context, parent_id: int) -> Feedback:
+    async def _delegate(self, decision: Decision, input: Any, ctx: Context, span: Any) -> tuple[Feedback, str | None]:
+        """The feedback loop: run the team, let the checker accept or send it back, at most max_rounds runs."""
+        route, story = str(decision.route), f"{decision.route} ({decision.confidence:.2f})"
+        for round_ in range(1, self.max_rounds + 1):
+            feedback = await self._run_sub(route, self.sub[route], decision.confidence, input, ctx, span.id, round_)
+            story += f" -> {feedback.status}"
+            back = await self._check(feedback, ctx) if self.checker is not None else None
+            if back is None:
+                break
+            if round_ == self.max_rounds:
+                span.route, span.confidence, span.detail = route, decision.confidence, story
+                return feedback, f"the checker still sent the work back after {self.max_rounds} rounds ({back.critique})"
+            route = back.to or route
+            story += f"; sent back to {route}"
+        span.route, span.confidence, span.detail = route, decision.confidence, story  # the team that did the work
+        verdict = self.escalate_when(feedback)
+        return feedback, (verdict if isinstance(verdict, str) else "escalate_when said so") if verdict else None
+
+    async def _check(self, feedback: Feedback, ctx: Context) -> SendBack | None:
+        """One verdict of the checker, in a span of its own: the top level's decision to accept or send back."""
+        async with ctx.span("checker", kind="step") as span:
+            back = as_send_back(self.checker(feedback), f"the checker of Hierarchical {self.name!r}")  # type: ignore[misc]
+            if back is not None and back.to is not None and back.to not in self.sub:
+                raise ConfigurationError(f"the checker of Hierarchical {self.name!r} sent the work to {back.to!r}, "
+                                         f"which is not a route (routes: {', '.join(self.sub)})")
+            span.detail = "accepted" if back is None else f"sent back to {back.to or feedback.route}: {back.critique}"
+            return back
+
+    async def _run_sub(self, route: str, team: Step, confidence: float, input: Any, ctx: Context, parent_id: int,
+                       round_: int = 1) -> Feedback:
         """Run one sub-orchestration and summarise how it went, from its own spans only."""
         first_new, start = len(ctx.trace.spans), ctx.now()  # the top level's spans are all closed by now
         try:
-            output, status = await self.sub[route](input, ctx), "ok"
+            output, status = await team(input, ctx), "ok"
         except Exception as error:  # a failure: the failing step's span already holds the message
             if is_usage_error(error):
                 note_where(error, f"sub-orchestration {route!r} of Hierarchical {self.name!r}")
@@ -163,12 +186,40 @@ class Hierarchical(Step):
         new = ctx.trace.spans[first_new:]  # every span of the sub-run closed after it began, among others'
         roots = [s for s in new if s.parent == parent_id]  # what the sub-run opened directly under us
         own = subtree(new, roots)  # followed by parent chain: a sibling's spans are never ours
-        named = [s for s in roots if s.name == self.sub[route].name]
+        named = [s for s in roots if s.name == team.name]
         if named and status == "ok":
             status = named[-1].status
         issues = tuple(f"{s.name}: {s.status}" for s in own if s.status in _TROUBLE)
         cost = round(sum(s.cost for s in own if s.kind == "model"), 10)
-        return Feedback(route, status, output, issues, confidence, round(ctx.now() - start, 9), cost)
+        return Feedback(route, status, output, issues, confidence, round(ctx.now() - start, 9), cost, round_)
+
+    # -- after a person approved ------------------------------------------------------
+    async def _carry_on(self, escalation: Escalation, review: Review, ctx: Context, parent_id: int) -> Any:
+        """The work an approval lets go ahead (see the module docs); a Review whose output is its result."""
+        route, feedback = escalation.route, escalation.feedback
+        if route in self.on_approve:
+            team, given = self.on_approve[route], feedback.output if feedback and feedback.output is not None else escalation.input
+        elif feedback is None and route is not None:
+            team, given = self.sub[route], escalation.input  # the unsure top level's choice, now approved
+        else:
+            return review  # the team already ran: its output stands
+        after = await self._run_sub(route, team, 1.0, given, ctx, parent_id)  # type: ignore[arg-type]
+        failed = default_escalate_when(after)
+        if failed:  # pending again, for a person: never back to escalate= in the same run, so this cannot loop
+            return Escalation(f"after {review.reviewer}'s approval, {failed}", escalation.input, after, self.name, route)
+        return replace(review, output=after.output)
+
+    async def resume_in(self, escalation: Escalation, review: Review, ctx: Context) -> Any:
+        """The body of ``resume()``: this flow's span, the person's verdict, then the work it lets go ahead."""
+        async with ctx.span(self.name, kind="flow", pattern=self.pattern) as span:
+            span.status, span.route = "resumed", escalation.route or ""
+            span.detail = f"resumed after {review.decision} by {review.reviewer}, stopped {escalation.stopped}"
+            name = self.escalate.name if isinstance(self.escalate, HumanReview) else "human review"
+            async with ctx.span(name, kind="step") as verdict:
+                verdict.detail = f"{review.decision} by {review.reviewer}"
+            if review.decision != "approved":
+                return review
+            return await self._carry_on(escalation, review, ctx, span.id)
 
     def _draw(self, chart: Any) -> tuple[str, str]:
         with chart.group(self.name, "hierarchical") as group:
@@ -184,60 +235,5 @@ class Hierarchical(Step):
         return group, exit_  # arrows into a group stop at its frame, not across its title
 
     def __repr__(self) -> str:
-        return f"Hierarchical({self.name!r}, sub={list(self.sub)}, escalate={self.escalate!r})"
-
-
-@dataclass(frozen=True)
-class Review:
-    """A reviewer's verdict on an escalation: approved or rejected, and the output that stands."""
-
-    decision: str  # "approved" or "rejected"
-    output: Any
-    reviewer: str
-    reason: str = ""
-
-
-class HumanReview(Step):
-    """Escalation to a person.
-
-    Headless (tests, CI, nbval) give ``decisions``: a list consumed in order
-    (``"approve"``/``"reject"``), one string for all, or a function of the
-    Escalation. With no decisions the run returns the ``Escalation`` itself, so a
-    notebook widget can show it and ask a person (nothing blocks waiting).
-
-    >>> HumanReview(decisions=["approve", "reject"])
-    """
-
-    def __init__(self, decisions: list[str] | str | Callable[[Escalation], str] | None = None, name: str = "human review") -> None:
-        scripted = [decisions] if isinstance(decisions, str) else decisions if isinstance(decisions, list) else []
-        bad = [d for d in scripted if d not in ("approve", "reject")]
-        if bad:
-            raise ConfigurationError(f"HumanReview decisions are 'approve' or 'reject', got {bad[0]!r}")
-        self.decisions, self.name = decisions, name
-
-    async def __call__(self, escalation: Escalation, ctx: Context) -> Any:
-        async with ctx.span(self.name, kind="step") as span:
-            decision = self._decision_for(escalation, ctx)
-            if decision is None:
-                span.status, span.detail = "pending", f"waiting for a person: {escalation.reason}"
-                return escalation
-            span.detail = f"{_VERDICTS.get(decision, decision)} by scripted reviewer"
-            return resolve(escalation, decision, reviewer="scripted")
-
-    def _decision_for(self, escalation: Escalation, ctx: Context) -> str | None:
-        if self.decisions is None or isinstance(self.decisions, str):
-            return self.decisions
-        if callable(self.decisions):
-            return self.decisions(escalation)
-        index = ctx.count("human review", self.name)  # counted per run, so reruns repeat exactly
-        if index >= len(self.decisions):
-            raise ConfigurationError(f"HumanReview {self.name!r} ran out of scripted decisions ({len(self.decisions)} given)")
-        return self.decisions[index]
-
-
-def resolve(escalation: Escalation, decision: str, *, reviewer: str = "person", reason: str = "") -> Review:
-    """Settle an escalation: ``"approve"`` keeps the sub-result, ``"reject"`` discards it."""
-    if decision not in _VERDICTS:
-        raise ValueError(f"decision must be 'approve' or 'reject', got {decision!r}")
-    output = escalation.feedback.output if escalation.feedback and decision == "approve" else None
-    return Review(_VERDICTS[decision], output, reviewer, reason or escalation.reason)
+        loop = f", checker={getattr(self.checker, '__name__', 'checker')}, max_rounds={self.max_rounds}" if self.checker else ""
+        return f"Hierarchical({self.name!r}, sub={list(self.sub)}, escalate={self.escalate!r}{loop})"
