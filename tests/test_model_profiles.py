@@ -43,7 +43,7 @@ def test_a_less_accurate_specialist_answers_fewer_messages_right():
     messages = billing_messages()
 
     def correct(model: SimulatedModel) -> int:
-        return sum(run(billing_desk(model), text).output == intent for text, intent in messages)
+        return sum(run(billing_desk(model), text).output.route == intent for text, intent in messages)
 
     reliable = BILLING.with_failures(error_rate=0.0, spike_rate=0.0)  # no call fails: every message gets an answer
     as_listed, weaker = correct(reliable), correct(reliable.with_profile(accuracy={"billing": 0.6}))
