@@ -73,3 +73,58 @@ def test_a_p95_of_run_ends_fails_only_when_runs_start_at_different_times():
     wrong = failed(result)
     assert [case.description for case in wrong] == ["30 runs that started at different times (a wall-clock log)"]
     assert "last span's end minus its first span's start" in wrong[0].hint
+
+
+# -- 05.sensitivity and 05.break_even ------------------------------------------------------------
+def comparison(*, scale_prices: bool):
+    """A learner's router_vs_generalist, written from the exercise text (optionally forgetting the prices)."""
+    from orchestration_kit import SimulatedModel
+    from orchestration_kit.grading.lesson05 import DEPARTMENTS, RESOLVE, support_router
+    from orchestration_kit.analysis import default_prediction
+    from orchestration_kit import Ask, run
+
+    def measure(flow, messages):
+        correct, cost = 0, 0.0
+        for text, intent in zip(messages["text"], messages["intent"]):
+            try:
+                result = run(flow, text)
+            except Exception as error:
+                cost += error.trace.cost
+                continue
+            correct += default_prediction(result) == intent
+            cost += result.trace.cost
+        return correct / len(messages), cost / correct * 1000
+
+    def router_vs_generalist(messages, accuracy, price_factor):
+        models = {}
+        for d in DEPARTMENTS:
+            model, factor = SimulatedModel(f"{d}-specialist"), price_factor if scale_prices else 1.0
+            models[d] = model.with_profile(accuracy={d: accuracy}, price_in_per_1k=model.profile.pricing.input_per_1k * factor,
+                                           price_out_per_1k=model.profile.pricing.output_per_1k * factor)
+        (ra, rc), (ga, gc) = measure(support_router(models), messages), measure(
+            Ask(SimulatedModel("generalist-large"), RESOLVE, skill="support"), messages)
+        return {"router_accuracy": ra, "generalist_accuracy": ga, "router_cost_per_1k_correct_usd": rc,
+                "generalist_cost_per_1k_correct_usd": gc}
+
+    return router_vs_generalist
+
+
+def test_sensitivity_passes_a_faithful_answer_and_fails_one_that_leaves_the_prices_alone():
+    assert grade("05.sensitivity", comparison(scale_prices=True)).passed
+    wrong = failed(grade("05.sensitivity", comparison(scale_prices=False)))
+    assert [case.description for case in wrong] == [
+        "specialists six times dearer (0.97 accurate, prices x6), on 269 held-out messages"]
+    assert "router_cost_per_1k_correct_usd" in wrong[0].hint and "multiply both of its prices" in wrong[0].hint
+
+
+def test_break_even_accepts_the_crossing_and_says_which_side_a_wrong_answer_is_on():
+    from orchestration_kit.datasets import customer_queries
+    from orchestration_kit.grading.lesson05 import _break_even
+
+    messages = customer_queries("test")
+    exact = {accuracy: _break_even(messages, accuracy) for accuracy in (0.97, 0.8)}
+    assert 1 < exact[0.8] < exact[0.97]  # less expert specialists stop paying off at a lower price
+    assert grade("05.break_even", {a: round(f, 1) for a, f in exact.items()}).passed
+    wrong = failed(grade("05.break_even", {0.97: 2.0, 0.8: exact[0.8]}))
+    assert len(wrong) == 1 and "still cheaper per correct answer" in wrong[0].hint
+    assert grade("05.break_even", None).status == "unsolved"
