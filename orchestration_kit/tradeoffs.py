@@ -24,16 +24,32 @@ from .trace import Trace
 if TYPE_CHECKING:
     import pandas as pd
 
-# The chapter's trade-off table, word for word, to set beside the measurements.
+# The chapter's trade-off table, word for word (tests/test_chapter_quotes.py compares it with the chapter).
+COLUMNS = ("Latency", "Complexity", "Cost Efficiency", "Best For")
 CHAPTER = {
-    "router": {"latency": "low", "complexity": "medium", "cost efficiency": "high", "best for": "diverse input types"},
-    "parallel": {"latency": "low (parallel)", "complexity": "high", "cost efficiency": "medium",
-                 "best for": "multi-faceted analysis"},
-    "sequential": {"latency": "high (cumulative)", "complexity": "low", "cost efficiency": "high",
-                   "best for": "step-by-step processes"},
-    "hierarchical": {"latency": "variable", "complexity": "very high", "cost efficiency": "variable",
-                     "best for": "complex enterprise systems"},
+    "router": {"Latency": "Fast", "Complexity": "Low", "Cost Efficiency": "High",
+               "Best For": "Categorizable inputs with specialized handlers"},
+    "parallel": {"Latency": "Medium (slowest task)", "Complexity": "Medium", "Cost Efficiency": "Medium",
+                 "Best For": "Independent analyses that benefit from diversity"},
+    "sequential": {"Latency": "Slow (sum of all stages)", "Complexity": "Low-Medium", "Cost Efficiency": "Medium",
+                   "Best For": "Workflows where later stages depend on earlier results"},
+    "hierarchical": {"Latency": "Variable", "Complexity": "High", "Cost Efficiency": "Variable",
+                     "Best For": "Complex systems with multiple decision layers"},
 }
+
+
+def chapter_table() -> pd.DataFrame:
+    """The chapter's trade-off table as a DataFrame: one row per pattern, the chapter's own words in each cell.
+
+    >>> chapter_table().loc["Sequential", "Latency"]
+    'Slow (sum of all stages)'
+    """
+    import pandas as pd
+
+    rows = {name.capitalize(): [CHAPTER[name][column] for column in COLUMNS] for name in CHAPTER}
+    return pd.DataFrame.from_dict(rows, orient="index", columns=list(COLUMNS)).rename_axis("Pattern")
+
+
 PATTERNS = (Router, Parallel, Sequential, Hierarchical)
 
 

@@ -200,3 +200,13 @@ def test_an_answer_the_scorer_cannot_read_is_an_error_row_that_keeps_its_trace()
     runs = measure({"model": ask(SMALL, "answer")}, pd.DataFrame({"text": ["hi"], "label": ["x"]}), seeds=[0],
                    predict=unreadable)
     assert runs.iloc[0].status == "error" and runs.iloc[0].calls == 1 and runs.iloc[0].cost_usd > 0
+
+
+def test_chapter_table_shows_the_chapters_words_by_pattern_and_column():
+    from orchestration_kit.tradeoffs import CHAPTER, COLUMNS, chapter_table
+
+    table = chapter_table()
+    assert list(table.index) == ["Router", "Parallel", "Sequential", "Hierarchical"]
+    assert list(table.columns) == list(COLUMNS)
+    assert table.loc["Sequential", "Latency"] == "Slow (sum of all stages)" == CHAPTER["sequential"]["Latency"]
+    assert table.loc["Router", "Complexity"] == "Low"

@@ -21,7 +21,7 @@ from typing import Any
 from ..context import current_context, stable_hash
 from ..data_checks import csv_rows, number, unique, where
 from ..errors import BackendError, ConfigurationError, DataError, RateLimited, Timeout
-from ..skills import get_skill
+from ..skills import SKILLS, get_skill
 from .base import Completion, Pricing, Prompt, Usage, as_messages, estimate_tokens, model_span, record_completion
 
 from ..paths import DATA_DIR
@@ -147,10 +147,45 @@ class SimulatedModel:
         self.profile = profile
         self.name = profile.name
         self.seed = seed
+        self.changes: tuple[tuple[str, float], ...] = ()  # catalog figures changed by with_profile(), for the repr
 
     def with_failures(self, **rates: Any) -> SimulatedModel:
         """A copy of this model with some failure settings changed, e.g. ``error_rate=0.3``."""
-        return SimulatedModel(self.profile, seed=self.seed, failures=replace(self.profile.failures, **rates))
+        copy = SimulatedModel(self.profile, seed=self.seed, failures=replace(self.profile.failures, **rates))
+        copy.changes = self.changes
+        return copy
+
+    def with_profile(self, *, accuracy: dict[str, float] | None = None, **figures: float) -> SimulatedModel:
+        """A copy of this model with some catalog figures changed, to ask "what if it were ...?".
+
+        ``accuracy`` sets the accuracy of some skills (the others keep theirs); the other keywords
+        are the catalog's columns: ``latency_s``, ``latency_sigma``, ``seconds_per_output_token``,
+        ``price_in_per_1k``, ``price_out_per_1k``, ``quality``. The copy keeps the model's name, so
+        each call draws the same random numbers as before: only the figures you changed move results.
+
+        >>> SimulatedModel("billing-specialist").with_profile(accuracy={"billing": 0.85}, price_in_per_1k=0.0006)
+        SimulatedModel('billing-specialist', acc_billing=0.85, price_in_per_1k=0.0006)
+        """
+        unknown = sorted(set(figures) - set(PROFILE_FIGURES))
+        if unknown:
+            raise ConfigurationError(f"with_profile: no catalog figure named {', '.join(unknown)}; "
+                                     f"change accuracy={{skill: value}} or one of {', '.join(PROFILE_FIGURES)}")
+        accuracy = dict(accuracy or {})
+        for skill, value in accuracy.items():
+            if skill not in SKILLS:
+                raise ConfigurationError(f"with_profile: no simulated skill named {skill!r}; "
+                                         f"known skills: {', '.join(sorted(SKILLS))}")
+            _check_figure(f"accuracy[{skill!r}]", value, high=1.0)
+        for key, value in figures.items():
+            _check_figure(key, value, high=1.0 if key == "quality" else math.inf)
+        prices = {key: figures.pop(key) for key in ("price_in_per_1k", "price_out_per_1k") if key in figures}
+        pricing = Pricing(prices.get("price_in_per_1k", self.profile.pricing.input_per_1k),
+                          prices.get("price_out_per_1k", self.profile.pricing.output_per_1k))
+        profile = replace(self.profile, pricing=pricing, accuracy=self.profile.accuracy | accuracy, **figures)
+        copy = SimulatedModel(profile, seed=self.seed)
+        changed = dict(self.changes) | {f"acc_{skill}": value for skill, value in accuracy.items()} | prices | figures
+        copy.changes = tuple(changed.items())
+        return copy
 
     async def complete(
         self, messages: Prompt, *, max_tokens: int | None = None, skill: str = "answer", **skill_args: Any
@@ -212,7 +247,19 @@ class SimulatedModel:
         return round(seconds, 3)  # milliseconds: readable, and exact in every run
 
     def __repr__(self) -> str:
-        return f"SimulatedModel({self.name!r})"
+        changed = "".join(f", {key}={value:g}" for key, value in self.changes)
+        return f"SimulatedModel({self.name!r}{changed})"
+
+
+# What with_profile() may change, besides accuracy: the catalog's columns of the same names.
+PROFILE_FIGURES = ("latency_s", "latency_sigma", "seconds_per_output_token", "price_in_per_1k", "price_out_per_1k",
+                   "quality")
+
+
+def _check_figure(name: str, value: Any, *, high: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= high:
+        allowed = "a probability from 0 to 1" if high == 1.0 else "a number of 0 or more"
+        raise ConfigurationError(f"with_profile: {name} must be {allowed}, got {value!r}")
 
 
 def _rng(ctx: Any, *key: object) -> random.Random:
