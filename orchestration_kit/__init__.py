@@ -53,6 +53,10 @@ def __getattr__(name: str) -> object:
         from . import models
 
         return getattr(models, name)
+    if name in ("datasets", "config"):
+        import importlib
+
+        return importlib.import_module({"datasets": ".course.datasets", "config": ".models.config"}[name], __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [

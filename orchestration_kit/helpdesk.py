@@ -144,7 +144,7 @@ def help_desk(day: Day | str = "normal") -> tuple[FaultyModel, SimulatedModel]:
 
 def recorded_calls() -> list[dict[str, Any]]:
     """The lesson's recorded questions to the kit's server (a real HTTP backend, 429s and retries inside)."""
-    from .cassette import Cassette
+    from .replay.cassette import Cassette
 
     return [call for call in Cassette(RECORDED).calls
             if call["model"] == PRIMARY and not call["stream"] and not call["options"] and call["outcome"] == "ok"
@@ -153,8 +153,8 @@ def recorded_calls() -> list[dict[str, Any]]:
 
 def recorded_primary() -> Any:
     """The primary as a real HTTP backend (OpenAI's wire format), its answers replayed from the lesson's cassette."""
-    from . import config
-    from .cassette import Cassette
+    from .models import config
+    from .replay.cassette import Cassette
 
     return Cassette(RECORDED, mode="replay").wrap(config.load(environ={}).model("practice"))
 

@@ -23,7 +23,7 @@ from typing import Any
 from .context import current_context
 from .errors import ConfigurationError
 from .models.simulated import SimulatedModel
-from .skills.base import read_json
+from .models.skills.base import read_json
 
 
 @dataclass(frozen=True)

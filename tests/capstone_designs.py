@@ -5,7 +5,7 @@ The tests grade each with the hidden check; the lesson's solution is a sixth. SY
 import re
 from orchestration_kit import (Ask, Decision, Hierarchical, HumanReview, Parallel, RateLimited, Resilient,
                                RetryPolicy, Router, Sequential, Stage)
-from orchestration_kit.skills import parse_json
+from orchestration_kit.models.skills import parse_json
 
 CHECKS = ["history", "labs", "contraindications"]
 HIGH_RISK = ["N18", "I48", "I50", "E11"]

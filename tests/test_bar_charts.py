@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 
-from orchestration_kit.charts import BAR_COLOURS, keep_inside, label_bars  # noqa: E402
+from orchestration_kit.pictures.charts import BAR_COLOURS, keep_inside, label_bars  # noqa: E402
 
 
 def contrast_with_white(colour: str) -> float:
@@ -38,7 +38,7 @@ def test_a_bar_of_length_zero_still_shows_its_value_inside_the_frame():
 
 
 def test_the_explorers_cost_bars_use_the_kits_bar_colours():
-    from orchestration_kit.explorer import parallel_vs_sequential, plot_parallel_vs_sequential
+    from orchestration_kit.measure.explorer import parallel_vs_sequential, plot_parallel_vs_sequential
 
     axes = plot_parallel_vs_sequential(parallel_vs_sequential(branches=4, latency_spread=0.6, failure_rate=0.1, runs=10))
     assert [to_hex(bar.get_facecolor()) for bar in axes[1].patches] == BAR_COLOURS[:2]

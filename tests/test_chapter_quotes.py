@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration_kit.tradeoffs import CHAPTER, COLUMNS
+from orchestration_kit.measure.tradeoffs import CHAPTER, COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER_FILE = ROOT.parent / "shared" / "chapter.txt"

@@ -12,7 +12,7 @@ import pytest
 from orchestration_kit import (ConfigurationError, Escalation, Hierarchical, HumanReview, Review, Sequential, Stage,
                                resolve, resume, run)
 from orchestration_kit.patterns import EscalationFileError, people_cost
-from orchestration_kit.widgets import review_box
+from orchestration_kit.course.widgets import review_box
 
 
 def carry_out(request):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html.parser import HTMLParser
 from pathlib import Path
 
-from orchestration_kit.export import ASSETS, export, keep_mermaid_text
+from orchestration_kit.course.export import ASSETS, export, keep_mermaid_text
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,7 +9,7 @@ import pytest
 from orchestration_kit import (Ask, Escalation, Hierarchical, HumanReview, Parallel, Resilient, SendBack, Sequential, Stage,
                                resolve, resume)
 from orchestration_kit.grading import check
-from orchestration_kit.skills import parse_json, parse_label
+from orchestration_kit.models.skills import parse_json, parse_label
 
 
 def amounts_in(request):

@@ -10,7 +10,7 @@ from orchestration_kit.grading import grade
 from orchestration_kit.grading.support_design import (
     MAX_COST_PER_1K_USD, SCENARIOS, desk_models, desk_runs, scorecard, summarise,
 )
-from orchestration_kit.skills import parse_label
+from orchestration_kit.models.skills import parse_label
 
 DEPARTMENTS = ("billing", "technical", "product", "account")
 RESOLVE = "Resolve this customer message: {input}"
@@ -85,7 +85,7 @@ def test_a_design_without_error_handling_misses_survival():
 
 
 def test_without_faults_the_design_without_error_handling_raises_nothing():
-    from orchestration_kit.datasets import customer_queries
+    from orchestration_kit.course.datasets import customer_queries
 
     runs = desk_runs(router_without_error_handling, customer_queries("test"), seeds=(0,))
     raised = {s: sum(bool(r.error) for r in runs if r.scenario == s) for s in SCENARIOS}
@@ -101,7 +101,7 @@ def test_a_design_that_builds_its_own_models_is_caught():
 
 
 def test_the_try_it_scorecard_is_the_checks_measurement_and_reproducible():
-    from orchestration_kit.datasets import customer_queries
+    from orchestration_kit.course.datasets import customer_queries
 
     messages = customer_queries("test")
     first, second = scorecard(big_model_alone, messages), scorecard(big_model_alone, messages)

@@ -7,7 +7,7 @@ import pytest
 from orchestration_kit import Hierarchical, HumanReview, Parallel, RetryPolicy, Router, Sequential, Stage
 from orchestration_kit.grading import grade
 from orchestration_kit.grading.lesson08 import EXPECTED_LOANS
-from orchestration_kit.guide import ProcessDescription
+from orchestration_kit.design.guide import ProcessDescription
 
 
 def failed(result):

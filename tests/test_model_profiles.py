@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from orchestration_kit import Ask, ConfigurationError, SimulatedModel, datasets, run
-from orchestration_kit.skills import parse_label
+from orchestration_kit.models.skills import parse_label
 
 BILLING = SimulatedModel("billing-specialist")
 

@@ -6,7 +6,7 @@ import pytest
 
 from orchestration_kit import Ask, KeywordRules, Resilient, Router
 from orchestration_kit.grading import grade, lesson_exercises
-from orchestration_kit.skills import parse_label
+from orchestration_kit.models.skills import parse_label
 
 DEPTS = ["billing", "technical", "product", "account"]
 

@@ -7,7 +7,7 @@ import pytest
 pytest.importorskip("sklearn")
 
 from orchestration_kit import datasets  # noqa: E402
-from orchestration_kit.routing import TrainedRouter, _wilson, reliability  # noqa: E402
+from orchestration_kit.routing.trained import TrainedRouter, _wilson, reliability  # noqa: E402
 
 
 @pytest.fixture(scope="module")

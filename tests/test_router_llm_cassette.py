@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from orchestration_kit import config, datasets, run
-from orchestration_kit.cassette import Cassette
+from orchestration_kit.replay.cassette import Cassette
 from orchestration_kit.patterns.llm_analyzer import llm_analyzer
 from orchestration_kit.paths import DATA_DIR
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from orchestration_kit import (Ask, Hierarchical, Parallel, Resilient, Router, Sequential, SimulatedModel, Stage, run)
-from orchestration_kit.explorer import explorer, parallel_vs_sequential
-from orchestration_kit.tradeoffs import children, compare_patterns, complexity, measure, peak_concurrency, plot_latency
+from orchestration_kit.measure.explorer import explorer, parallel_vs_sequential
+from orchestration_kit.measure.tradeoffs import children, compare_patterns, complexity, measure, peak_concurrency, plot_latency
 
 from conftest import failing, sleeper
 
@@ -203,7 +203,7 @@ def test_an_answer_the_scorer_cannot_read_is_an_error_row_that_keeps_its_trace()
 
 
 def test_chapter_table_shows_the_chapters_words_by_pattern_and_column():
-    from orchestration_kit.tradeoffs import CHAPTER, COLUMNS, chapter_table
+    from orchestration_kit.measure.tradeoffs import CHAPTER, COLUMNS, chapter_table
 
     table = chapter_table()
     assert list(table.index) == ["Router", "Parallel", "Sequential", "Hierarchical"]

@@ -24,8 +24,8 @@ CASSETTE = HERE / "01_llm_router.jsonl"
 
 def main() -> int:
     from orchestration_kit import config, datasets, run
-    from orchestration_kit.cassette import Cassette
-    from orchestration_kit.local_llm import LocalLLM
+    from orchestration_kit.replay.cassette import Cassette
+    from orchestration_kit.serve.local_llm import LocalLLM
     from orchestration_kit.patterns.llm_analyzer import llm_analyzer
 
     test = datasets.customer_queries("test")

@@ -23,7 +23,7 @@ import re
 from typing import Annotated, Any, TypedDict
 
 from .. import Ask, Decision, Parallel, Router, Step
-from ..skills import parse_json
+from ..models.skills import parse_json
 
 LABS = "Check this case's lab results:\n{input}"
 MEDICINES = "Check this case's medicines:\n{input}"

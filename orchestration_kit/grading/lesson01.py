@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterator
 
 from .. import Ask, KeywordRules, Router, SimulatedModel
-from ..analysis import evaluate
+from ..measure.evaluate import evaluate
 from ..models import load_profiles
 from . import Case, DidNotFinish, describe, exercise, one_line, run_answer, solved
 
@@ -51,7 +51,7 @@ def hidden_rows() -> list[dict[str, str]]:
     """
     import random
 
-    from .. import datasets
+    from ..course import datasets
     from ..data import generate_datasets
 
     shipped = {text.lower() for text in datasets.customer_queries().text}
@@ -110,7 +110,7 @@ PROBE = "I was charged twice this month"
 
 def _hidden_run(flow: Any) -> tuple[float, float, int]:
     """Mean end-to-end accuracy and cost per 1,000 messages over the hidden runs, and the error count."""
-    from .. import datasets
+    from ..course import datasets
 
     test = datasets.customer_queries("test")
     results = [evaluate(flow, test, label_column="intent", seed=seed, progress=False) for seed in HIDDEN_SEEDS]

@@ -12,10 +12,10 @@ from __future__ import annotations
 from typing import Any, Callable, Iterator
 
 from .. import KeywordRules, Router, SimulatedModel
-from ..analysis import default_prediction, evaluate
+from ..measure.evaluate import default_prediction, evaluate
 from ..models import load_profiles
 from ..patterns.aggregator import FIELDS
-from ..skills.support import INTENTS, REPLIES, understand_intent
+from ..models.skills.support import INTENTS, REPLIES, understand_intent
 from . import Case, DidNotFinish, NotSolved, describe, exercise, one_line, run_answer, solved
 from .lesson01 import DEPARTMENTS, HIDDEN_MESSAGES, handler, hidden_rows
 
@@ -115,7 +115,7 @@ def _mixed_held_out() -> Any:
 def measure_design(design: Callable[[dict[str, SimulatedModel]], Any], **down: bool) -> dict[str, float]:
     """The spec's numbers for ``design``: accuracy and cost on the test set (hidden seeds), the
     share of held-out mixed-intent messages whose request is answered, and errors."""
-    from .. import datasets
+    from ..course import datasets
 
     flow = design(_models(**down))
     test = datasets.customer_queries("test")

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from .. import Escalation, Review, SimulatedModel, datasets
+from .. import Escalation, Review, SimulatedModel
+from ..course import datasets
 from . import Case, describe, exercise, one_line, solved, try_run
 
 COST_PER_REVIEW = 4.00  # US$ per request a person reviews

@@ -248,7 +248,7 @@ _SENSITIVITY_KEYS = ("router_accuracy", "generalist_accuracy", "router_cost_per_
 
 def support_router(specialist_models: dict[str, Any]) -> Router:
     """Lesson 5's router with the given specialist models (the same analyzer, threshold and fallback)."""
-    from ..skills import parse_label
+    from ..models.skills import parse_label
 
     small, large = SimulatedModel("generalist-small"), SimulatedModel("generalist-large")
     generalist = Ask(large, RESOLVE, skill="support", name="generalist")
@@ -271,7 +271,7 @@ def _specialists(accuracy: float, price_factor: float) -> dict[str, Any]:
 
 def _accuracy_and_cost(flow: Any, messages: Any) -> tuple[float, float]:
     """Share answered right and US$ per 1,000 correct answers; a failed run is wrong and still paid for."""
-    from ..analysis import default_prediction
+    from ..measure.evaluate import default_prediction
 
     correct, cost = 0, 0.0
     for text, intent in zip(messages["text"], messages["intent"]):
@@ -316,7 +316,7 @@ def _sensitivity(router_vs_generalist: Any) -> Iterator[Case]:
                "price_factor): ...")
     if not callable(router_vs_generalist):
         return
-    from ..datasets import customer_queries
+    from ..course.datasets import customer_queries
 
     messages = customer_queries("train")[["text", "intent"]].reset_index(drop=True)  # held out from the lesson's runs
     first = solved(router_vs_generalist(messages, 0.97, 1.0))
@@ -346,7 +346,7 @@ def _sensitivity(router_vs_generalist: Any) -> Iterator[Case]:
 @exercise("05.break_even", "The price at which the router stops winning",
           start="set break_even = {0.97: factor, 0.8: factor}: the price factors where the costs per correct answer meet")
 def _break_even_answer(break_even: Any) -> Iterator[Case]:
-    from ..datasets import customer_queries
+    from ..course.datasets import customer_queries
 
     is_dict = isinstance(break_even, dict) and all(_is_number(break_even.get(a)) for a in (0.97, 0.8))
     yield Case("break_even is a dict {0.97: factor, 0.8: factor}", is_dict,

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .. import BackendError, Parallel, RateLimited, SimulatedModel, run
-from .. import config as model_config
-from ..cassette import Cassette, Playback
+from ..models import config as model_config
+from ..replay.cassette import Cassette, Playback
 from ..models.base import Completion, Usage, as_messages, estimate_tokens, model_span, record_completion
 from ..paths import DATA_DIR
 from ..trace import Trace
@@ -218,7 +218,7 @@ WORKING_DAYS = ("normal", "rate limited")  # the days the primary can answer eve
 
 def _desk_runs(build_helpdesk: Any) -> list[dict[str, Any]]:
     """Each hidden question on each day, with a fresh primary and backup: output or error, latency, cost, requests."""
-    from ..grading.sandbox import run_answer
+    from .sandbox import run_answer
     from ..helpdesk import DAYS, help_desk
 
     runs = []
@@ -251,7 +251,7 @@ def _retry_after_broken(runs: list[dict[str, Any]]) -> str:
 @exercise("07.helpdesk_design", "Design a help desk that survives a bad backend, on any backend",
           start="write the body of build_helpdesk(primary, backup): a flow that takes a question, returns an answer")
 def _helpdesk_design(build_helpdesk: Any) -> Iterator[Case]:
-    from ..grading.sandbox import run_answer
+    from .sandbox import run_answer
     from ..helpdesk import BACKUP, help_desk, recorded_calls, recorded_primary
     from ..models.simulated import Failures
 

@@ -17,7 +17,7 @@ from .. import Parallel, RateLimited, Resilient, RetryPolicy, Step
 from ..hospital import Hospital, new_cases
 from ..scorecard import Scorecard, score
 from ..scorecard_rules import Targets, timeline_text
-from ..skills import parse_json
+from ..models.skills import parse_json
 from . import Case, describe, exercise, one_line, run_answer, solved
 
 HOLDOUT_SEED = 2026  # the shipped cases came from the generator's own seed; these from this one

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from ..datasets import customer_queries
+from ..course.datasets import customer_queries
 from ..models import SimulatedModel
 from . import Case, describe, exercise, solved, try_run
 

@@ -57,7 +57,7 @@ class DeskRun:
 
 
 def _one_run(flow: Any, scenario: str, text: str, intent: str, seed: int) -> DeskRun:
-    from ..analysis import default_prediction
+    from ..measure.evaluate import default_prediction
 
     down = SCENARIOS[scenario]
     try:
@@ -137,7 +137,7 @@ def _design(support_desk: Any) -> Iterator[Case]:
                "return the flow from there, so that the check can hand it models with faults")
     if not builder:
         return
-    from ..datasets import customer_queries
+    from ..course.datasets import customer_queries
 
     runs = desk_runs(support_desk, customer_queries("train"))  # 269 messages the lesson never ran
     card, scenarios = summarise(runs), _by_scenario(runs)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..skills.parse import parse_label
+from ..models.skills.parse import parse_label
 from ..steps import Ask
 
 DEPARTMENTS = ("billing", "technical", "product", "account", "general")
