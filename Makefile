@@ -56,7 +56,7 @@ course: setup         ## re-run every lesson and solution in place (fresh stored
 	$(BIN)/python -m orchestration_kit.grading.authoring --execute
 
 html: setup build/js/.installed  ## every lesson and worked solution as HTML in build/html/, readable offline
-	$(BIN)/python -m orchestration_kit.export --js build/js/node_modules --out build/html notebooks/*.ipynb solutions/*.ipynb
+	$(BIN)/python -m orchestration_kit.course.export --js build/js/node_modules --out build/html notebooks/*.ipynb solutions/*.ipynb
 
 # What the offline pages load (Mermaid, require.js, the widget manager), pinned in html/package-lock.json; needs npm.
 build/js/.installed: html/package.json html/package-lock.json

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import orchestration_kit
 from orchestration_kit import Ask, KeywordRules, Parallel, Router, SimulatedModel, config, datasets, run
-from orchestration_kit.analysis import evaluate, route_taken
-from orchestration_kit.cassette import Cassette
+from orchestration_kit.measure.evaluate import evaluate, route_taken
+from orchestration_kit.replay.cassette import Cassette
 from orchestration_kit.grading.lesson07 import LESSON_CASSETTE
 from orchestration_kit.paths import DATA_DIR
 

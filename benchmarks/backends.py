@@ -42,7 +42,7 @@ def start_server() -> tuple[subprocess.Popen[bytes], str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "orchestration_kit.serve", "--port", str(port), "--speed", "0", "--no-failures"]
+    command = [sys.executable, "-m", "orchestration_kit.serve.command", "--port", str(port), "--speed", "0", "--no-failures"]
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):

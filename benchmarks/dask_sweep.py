@@ -28,9 +28,9 @@ import time
 import pandas as pd
 
 from orchestration_kit import Ask, Router, SimulatedModel, datasets
-from orchestration_kit.analysis import evaluate
-from orchestration_kit.routing import TrainedRouter
-from orchestration_kit.skills.parse import parse_label
+from orchestration_kit.measure.evaluate import evaluate
+from orchestration_kit.routing.trained import TrainedRouter
+from orchestration_kit.models.skills.parse import parse_label
 
 THRESHOLDS = [round(0.3 + 0.05 * i, 2) for i in range(13)]
 DEPARTMENTS = ["billing", "technical", "product", "account"]

@@ -20,7 +20,7 @@ import time
 import pandas as pd
 from matplotlib.figure import Figure
 
-from orchestration_kit.explorer import explorer, parallel_vs_sequential, plot_parallel_vs_sequential
+from orchestration_kit.measure.explorer import explorer, parallel_vs_sequential, plot_parallel_vs_sequential
 
 REPEATS = 5
 SETTINGS = [  # (branches, spread, failure rate): the default first

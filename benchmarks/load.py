@@ -162,7 +162,7 @@ class KitServer:
             probe.bind((HOST, 0))
             self.port = probe.getsockname()[1]
         self.url = f"http://{HOST}:{self.port}"
-        self.command = [sys.executable, "-m", "orchestration_kit.serve", "--port", str(self.port), *options]
+        self.command = [sys.executable, "-m", "orchestration_kit.serve.command", "--port", str(self.port), *options]
         self.env, self.popen_options = env, popen_options
         self.output = ""
 

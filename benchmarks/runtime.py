@@ -32,8 +32,8 @@ import pandas as pd
 
 from orchestration_kit import (Ask, Decision, Hierarchical, HumanReview, Parallel, RetryPolicy, Router, Sequential,
                                SimulatedModel, Stage, arun, datasets, run)
-from orchestration_kit.analysis import evaluate
-from orchestration_kit.skills import parse_label
+from orchestration_kit.measure.evaluate import evaluate
+from orchestration_kit.models.skills import parse_label
 
 REPEATS = 7
 
@@ -165,7 +165,7 @@ MEMORY_PROBE = """
 import asyncio, resource, sys
 import pandas as pd
 from orchestration_kit import Ask, SimulatedModel
-from orchestration_kit.analysis import evaluate
+from orchestration_kit.measure.evaluate import evaluate
 n = int(sys.argv[1])
 flow = Ask(SimulatedModel("generalist-small"), "Resolve this customer message: {input}", skill="support")
 data = pd.DataFrame({"text": [f"where is parcel {i}?" for i in range(n)], "label": ["x"] * n})

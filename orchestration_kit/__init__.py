@@ -46,11 +46,16 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> object:
-    """The real backends (OpenAICompatible, AnthropicMessages) load httpx only when first asked for."""
+    """The real backends (OpenAICompatible, AnthropicMessages) load httpx only when first asked for;
+    ``datasets`` and ``config`` (``from orchestration_kit import datasets``) load on first use too."""
     if name in ("OpenAICompatible", "AnthropicMessages"):
         from . import models
 
         return getattr(models, name)
+    if name in ("datasets", "config"):
+        import importlib
+
+        return importlib.import_module({"datasets": ".course.datasets", "config": ".models.config"}[name], __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [

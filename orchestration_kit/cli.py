@@ -17,11 +17,11 @@ import sys
 
 # subcommand -> (module that defines add_arguments(parser) and main(args), one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "doctor": ("orchestration_kit.doctor", "check that this machine is ready for the course"),
+    "doctor": ("orchestration_kit.course.doctor", "check that this machine is ready for the course"),
     "check": ("orchestration_kit.grading.shell", "grade learners' notebooks, one or a whole class, under hard limits"),
-    "serve": ("orchestration_kit.serve", "serve the simulated models over an OpenAI-compatible API on 127.0.0.1"),
-    "usage": ("orchestration_kit.usage", "show a classroom server's usage per learner (the instructor's view)"),
-    "llm": ("orchestration_kit.local_llm", "serve a real small LLM (SmolLM2-135M) offline on 127.0.0.1"),
+    "serve": ("orchestration_kit.serve.command", "serve the simulated models over an OpenAI-compatible API on 127.0.0.1"),
+    "usage": ("orchestration_kit.serve.usage", "show a classroom server's usage per learner (the instructor's view)"),
+    "llm": ("orchestration_kit.serve.local_llm", "serve a real small LLM (SmolLM2-135M) offline on 127.0.0.1"),
 }
 
 

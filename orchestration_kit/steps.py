@@ -50,7 +50,7 @@ class Step:
 
     def diagram(self) -> Any:
         """A Mermaid flowchart of this step (JupyterLab renders it)."""
-        from .viz import Diagram
+        from .pictures.diagrams import Diagram
 
         return Diagram.of(self)
 

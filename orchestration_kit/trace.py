@@ -161,7 +161,7 @@ class Trace:
 
     def timeline(self, ax: Any = None, title: str = "Run timeline") -> Any:
         """A Gantt chart of the spans (parallel branches visibly overlap). Returns the axes."""
-        from .viz import plot_timeline
+        from .pictures.diagrams import plot_timeline
 
         return plot_timeline(self, ax=ax, title=title)
 

@@ -10,7 +10,7 @@ import asyncio
 import threading
 from typing import Any
 
-from orchestration_kit.models.server import ModelServer
+from orchestration_kit.serve.server import ModelServer
 
 
 class ServerThread:

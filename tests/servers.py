@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from orchestration_kit.local_llm import stop_process
+from orchestration_kit.serve.local_llm import stop_process
 
 HOST = "127.0.0.1"  # tests talk to this machine only
 
@@ -68,7 +68,7 @@ class ServerProcess:
 
 
 def kit_server_command(*options: str) -> list[str]:
-    return [sys.executable, "-m", "orchestration_kit.serve", "--port", "{port}", *options]
+    return [sys.executable, "-m", "orchestration_kit.serve.command", "--port", "{port}", *options]
 
 
 def llmock_command() -> list[str]:

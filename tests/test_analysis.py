@@ -14,7 +14,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from orchestration_kit import Ask, KeywordRules, Router, SimulatedModel, datasets  # noqa: E402
-from orchestration_kit.analysis import (  # noqa: E402
+from orchestration_kit.measure.evaluate import (  # noqa: E402
     EvaluationResult,
     compare,
     evaluate,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from orchestration_kit import Ask, ConfigurationError, RateLimited, RetryPolicy, run
-from orchestration_kit.cassette import Cassette
+from orchestration_kit.replay.cassette import Cassette
 from orchestration_kit.models.anthropic_messages import AnthropicMessages
 from orchestration_kit.models.openai_compatible import OpenAICompatible
 

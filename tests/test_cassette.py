@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from orchestration_kit import Ask, BackendError, Parallel, RetryPolicy, Sequential, SimulatedModel, run
-from orchestration_kit.cassette import FORMAT, MODE_ENV, VERSION, Cassette, CassetteError, CassetteMiss, scrub
+from orchestration_kit.replay.cassette import FORMAT, MODE_ENV, VERSION, Cassette, CassetteError, CassetteMiss, scrub
 from orchestration_kit.models.openai_compatible import OpenAICompatible
-from orchestration_kit.models.server import ModelServer
+from orchestration_kit.serve.server import ModelServer
 
 from servers import ServerProcess, fault_server_command, free_port
 
@@ -375,7 +375,7 @@ def test_every_shipped_cassette_reads_and_holds_no_secret(path):
 
 @pytest.mark.slow
 def test_a_real_llm_run_replays_identically_once_the_llm_is_stopped(tmp_path):
-    from orchestration_kit.local_llm import LocalLLM
+    from orchestration_kit.serve.local_llm import LocalLLM
 
     path = tmp_path / "smollm2.jsonl"
     flow = lambda model: Parallel(tasks={  # noqa: E731

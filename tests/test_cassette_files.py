@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from orchestration_kit import Ask, BackendError, RetryPolicy, run
-from orchestration_kit.cassette import FORMAT, MODE_ENV, VERSION, Cassette, CassetteError
+from orchestration_kit.replay.cassette import FORMAT, MODE_ENV, VERSION, Cassette, CassetteError
 from orchestration_kit.models.http import ConnectionFailed
 from orchestration_kit.models.openai_compatible import OpenAICompatible
 

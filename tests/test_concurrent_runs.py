@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from orchestration_kit import Ask, Parallel, Sequential, arun, run
-from orchestration_kit.analysis import evaluate
+from orchestration_kit.measure.evaluate import evaluate
 from orchestration_kit.driver import live_runs
 
 from conftest import sleeper

@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 
 from orchestration_kit import datasets
-from orchestration_kit.skills import SKILLS
-from orchestration_kit.skills.business import understand_compliance
-from orchestration_kit.skills.clinical import recommend, understand_case
-from orchestration_kit.skills.documents import REQUIRED, understand_doctype, validate_fields
-from orchestration_kit.skills.support import DEPARTMENT_OF, understand_intent, understand_label
-from orchestration_kit.skills.text import understand_request
+from orchestration_kit.models.skills import SKILLS
+from orchestration_kit.models.skills.business import understand_compliance
+from orchestration_kit.models.skills.clinical import recommend, understand_case
+from orchestration_kit.models.skills.documents import REQUIRED, understand_doctype, validate_fields
+from orchestration_kit.models.skills.support import DEPARTMENT_OF, understand_intent, understand_label
+from orchestration_kit.models.skills.text import understand_request
 
 DATA = Path(datasets.DATA_DIR)
 GENERATED = ["customer_queries.csv", "enterprise_requests.csv", "business_documents.jsonl",

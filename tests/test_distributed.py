@@ -13,12 +13,12 @@ import pandas as pd
 import pytest
 
 from orchestration_kit import Ask, KeywordRules, Parallel, Resilient, RetryPolicy, Router, SimulatedModel, datasets
-from orchestration_kit.analysis import evaluate
+from orchestration_kit.measure.evaluate import evaluate
 
 distributed = pytest.importorskip("distributed", reason='needs pip install "orchestration-kit[distributed]"')
 import dask  # noqa: E402
 
-from orchestration_kit.distributed import map_chunks  # noqa: E402
+from orchestration_kit.measure.distributed import map_chunks  # noqa: E402
 
 from servers import free_port  # noqa: E402
 

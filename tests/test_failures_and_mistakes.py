@@ -31,8 +31,8 @@ from orchestration_kit import (
     UsageError,
     run,
 )
-from orchestration_kit.cassette import Cassette
-from orchestration_kit.cassette_calls import CassetteMiss
+from orchestration_kit.replay.cassette import Cassette
+from orchestration_kit.replay.calls import CassetteMiss
 from orchestration_kit.errors import is_usage_error
 
 from conftest import failing, sleeper

@@ -13,12 +13,12 @@ from orchestration_kit import (
     Sequential, SimulatedModel, Stage, run,
 )
 from orchestration_kit.grading import grade, lesson_exercises
-from orchestration_kit.guide import (
+from orchestration_kit.design.guide import (
     FAILURE_TOLERANCES, LATENCY_BUDGETS, QUESTIONS, GuideForm, ProcessDescription, recommend,
 )
-from orchestration_kit.skeleton import outline
+from orchestration_kit.design.skeleton import outline
 from orchestration_kit.patterns import Feedback
-from orchestration_kit.skills import parse_label
+from orchestration_kit.models.skills import parse_label
 
 EVERYTHING = ProcessDescription("claims", True, True, True, True, routes=["car", "home"], tasks=["fraud", "coverage"],
                                 steps=["settle", "notify"], tiers=["routine", "complex"])
@@ -282,7 +282,7 @@ def test_the_form_refuses_an_unknown_question():
 
 
 def test_importing_the_guide_does_not_import_widgets_or_pandas():
-    code = "import sys, orchestration_kit.guide; print([m for m in ('ipywidgets', 'pandas') if m in sys.modules])"
+    code = "import sys, orchestration_kit.design.guide; print([m for m in ('ipywidgets', 'pandas') if m in sys.modules])"
     imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert imported.strip() == "[]"
 

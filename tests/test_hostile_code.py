@@ -381,7 +381,7 @@ def test_a_nested_endless_run_inside_a_step_stops_burning_cpu_after_its_verdict(
 
 
 def test_learner_code_that_changes_the_skill_table_gets_it_put_back_and_reported():
-    from orchestration_kit.skills import SKILLS
+    from orchestration_kit.models.skills import SKILLS
 
     before = dict(SKILLS)
 
@@ -391,12 +391,12 @@ def test_learner_code_that_changes_the_skill_table_gets_it_put_back_and_reported
         return makespan(stages)
 
     result = grade("00.makespan", meddles, time_limit=5)
-    assert "the kit's skill table, orchestration_kit.skills.SKILLS" in last_case(result).hint
+    assert "the kit's skill table, orchestration_kit.models.skills.SKILLS" in last_case(result).hint
     assert SKILLS == before and all(SKILLS[name] is skill for name, skill in before.items())
 
 
 def test_a_changed_skills_data_table_is_put_back():
-    from orchestration_kit.skills import support
+    from orchestration_kit.models.skills import support
 
     before = copy.deepcopy(support.INTENTS)
 
@@ -405,7 +405,7 @@ def test_a_changed_skills_data_table_is_put_back():
         return makespan(stages)
 
     result = grade("00.makespan", meddles, time_limit=5)
-    assert "orchestration_kit.skills.support.INTENTS" in last_case(result).hint
+    assert "orchestration_kit.models.skills.support.INTENTS" in last_case(result).hint
     assert support.INTENTS == before
 
 

@@ -242,7 +242,7 @@ def test_wait_until_ready_gives_up_with_the_last_answer():
 
 
 def test_every_streaming_model_reads_its_pieces_through_one_pump(tmp_path):
-    from orchestration_kit.cassette import Cassette
+    from orchestration_kit.replay.cassette import Cassette
 
     real = OpenAICompatible(MODEL, base_url="http://127.0.0.1:9/v1")
     taped = Cassette(tmp_path / "t.jsonl", mode="record").wrap(real)

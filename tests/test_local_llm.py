@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from orchestration_kit import Ask, Parallel, Sequential, run
-from orchestration_kit.local_llm import LocalLLM, model_file
+from orchestration_kit.serve.local_llm import LocalLLM, model_file
 
 MAX_TOKENS = 16
 

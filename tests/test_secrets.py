@@ -1,4 +1,4 @@
-"""Secrets are scrubbed, data is not: one scrubber for cassettes and error messages (orchestration_kit/redaction.py).
+"""Secrets are scrubbed, data is not: one scrubber for cassettes and error messages (orchestration_kit/models/redaction.py).
 
 Local servers take dummy keys ("EMPTY", "ollama", "lm-studio"), and learners
 type "x": hiding those by plain text replacement corrupted prompts, JSON keys
@@ -15,9 +15,9 @@ import traceback
 import pytest
 
 from orchestration_kit import Ask, BackendError, RetryPolicy, run
-from orchestration_kit.cassette import MODE_ENV, Cassette
+from orchestration_kit.replay.cassette import MODE_ENV, Cassette
 from orchestration_kit.models.openai_compatible import OpenAICompatible
-from orchestration_kit.redaction import MIN_SECRET_LENGTH, redact, scrub
+from orchestration_kit.models.redaction import MIN_SECRET_LENGTH, redact, scrub
 
 from fake_backend import FakeBackend
 from servers import free_port

@@ -13,7 +13,7 @@ import pytest
 from orchestration_kit import BackendError, RateLimited, RetryPolicy, SimulatedModel
 from orchestration_kit.models import load_profiles
 from orchestration_kit.models.openai_compatible import OpenAICompatible
-from orchestration_kit.models.server import ModelServer
+from orchestration_kit.serve.server import ModelServer
 
 from servers import ServerProcess, kit_server_command
 

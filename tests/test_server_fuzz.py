@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from orchestration_kit.models.server_chat import KNOWN, ROLES
-from orchestration_kit.skills import SKILLS
+from orchestration_kit.serve.chat_request import KNOWN, ROLES
+from orchestration_kit.models.skills import SKILLS
 
 from server_thread import ServerThread
 

@@ -15,9 +15,9 @@ import openai
 import pytest
 
 from orchestration_kit.models import ModelProfile, SimulatedModel
-from orchestration_kit.models.server import ModelServer
-from orchestration_kit.models.server_http import MAX_BODY
-from orchestration_kit.skills import SKILLS
+from orchestration_kit.serve.server import ModelServer
+from orchestration_kit.serve.http11 import MAX_BODY
+from orchestration_kit.models.skills import SKILLS
 
 pytestmark = pytest.mark.slow  # servers in child processes
 

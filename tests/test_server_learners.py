@@ -17,8 +17,8 @@ import pytest
 
 from orchestration_kit import cli
 from orchestration_kit.models import ModelProfile, SimulatedModel
-from orchestration_kit.models.server import ModelServer
-from orchestration_kit.models.server_learners import Roster, read_roster
+from orchestration_kit.serve.server import ModelServer
+from orchestration_kit.serve.learners import Roster, read_roster
 
 from server_thread import ServerThread
 from servers import free_port

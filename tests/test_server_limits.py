@@ -14,7 +14,7 @@ import time
 import httpx
 import pytest
 
-from orchestration_kit.models.server_limits import Limits
+from orchestration_kit.serve.limits import Limits
 
 from server_thread import ServerThread
 

@@ -9,11 +9,11 @@ from dataclasses import replace
 import pytest
 
 from orchestration_kit import Ask, Decision, Gathered, SimulatedModel, datasets, run
-from orchestration_kit.analysis import evaluate, overlap_f1
+from orchestration_kit.measure.evaluate import evaluate, overlap_f1
 from orchestration_kit.patterns.parallel import BranchResult
-from orchestration_kit.skills import SKILLS, parse_json, parse_label
-from orchestration_kit.skills.base import confidence, content_of, perform
-from orchestration_kit.skills.documents import parse_date, parse_money
+from orchestration_kit.models.skills import SKILLS, parse_json, parse_label
+from orchestration_kit.models.skills.base import confidence, content_of, perform
+from orchestration_kit.models.skills.documents import parse_date, parse_money
 
 DEPARTMENTS = ["billing", "technical", "product", "account", "general"]
 DOC = datasets.pipeline_documents().iloc[0]

@@ -53,7 +53,7 @@ def test_a_very_long_finite_sleep_is_not_a_deadlock():
 
 
 def test_an_evaluation_keeps_going_after_a_stuck_item():
-    from orchestration_kit.analysis import evaluate
+    from orchestration_kit.measure.evaluate import evaluate
 
     async def stuck_on_two(text):
         if text == "2":

@@ -80,7 +80,7 @@ import re  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from orchestration_kit.charts import KIND_COLOURS, STATUS_STYLES, keep_inside, label_bars  # noqa: E402
+from orchestration_kit.pictures.charts import KIND_COLOURS, STATUS_STYLES, keep_inside, label_bars  # noqa: E402
 
 
 def a_partly_failed_run():
@@ -176,8 +176,8 @@ def test_a_bar_of_length_zero_still_shows_its_value():
 
 def test_the_course_charts_keep_their_labels_inside_the_frame():
     import pandas as pd
-    from orchestration_kit.explorer import parallel_vs_sequential, plot_parallel_vs_sequential
-    from orchestration_kit.tradeoffs import plot_latency
+    from orchestration_kit.measure.explorer import parallel_vs_sequential, plot_parallel_vs_sequential
+    from orchestration_kit.measure.tradeoffs import plot_latency
 
     runs = pd.DataFrame({"pattern": ["router"] * 3 + ["parallel"] * 3, "latency_s": [0.9, 1.0, 2.25, 0.6, 0.6, 2.32]})
     assert inside(plot_latency(runs))
@@ -219,7 +219,7 @@ def test_the_input_arrow_points_at_the_group_not_across_its_title():
 
 
 def test_the_guides_diagram_reads_left_to_right_so_it_fits_a_screen():
-    from orchestration_kit.guide import ProcessDescription, recommend
+    from orchestration_kit.design.guide import ProcessDescription, recommend
 
     process = ProcessDescription(differing_inputs=True, independent_subtasks=True, dependent_steps=True,
                                  tiers_of_responsibility=True)

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from orchestration_kit import (Ask, Hierarchical, Parallel, Resilient, Router, Sequential, SimulatedModel, Stage, run)
-from orchestration_kit.explorer import explorer, parallel_vs_sequential
-from orchestration_kit.tradeoffs import children, compare_patterns, complexity, measure, peak_concurrency, plot_latency
+from orchestration_kit.measure.explorer import explorer, parallel_vs_sequential
+from orchestration_kit.measure.tradeoffs import children, compare_patterns, complexity, measure, peak_concurrency, plot_latency
 
 from conftest import failing, sleeper
 

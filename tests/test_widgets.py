@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from orchestration_kit import Escalation, Hierarchical, HumanReview, run
-from orchestration_kit.widgets import review_box
+from orchestration_kit.course.widgets import review_box
 
 
 def pending_escalation() -> Escalation:
@@ -80,7 +80,7 @@ def test_lesson_4_never_clicks_the_box_it_asks_the_learner_to_click():
 
 
 def test_the_explorer_stand_in_is_a_picture_of_its_chart():
-    from orchestration_kit.explorer import explorer
+    from orchestration_kit.measure.explorer import explorer
 
     box = explorer(branches=2, latency_spread=0.0, runs=3)
     bundle = box._repr_mimebundle_()
@@ -90,7 +90,7 @@ def test_the_explorer_stand_in_is_a_picture_of_its_chart():
 
 
 def test_the_guide_form_stand_in_shows_the_answers_and_the_recommendation():
-    from orchestration_kit.guide import GuideForm
+    from orchestration_kit.design.guide import GuideForm
 
     form = GuideForm()
     form.update(differing_inputs=True)
@@ -101,14 +101,14 @@ def test_the_guide_form_stand_in_shows_the_answers_and_the_recommendation():
 
 # -- the explorer: one redraw per slider release, a busy state, the same numbers -----------------
 def test_explorer_sliders_redraw_when_released_not_at_every_step_of_a_drag():
-    from orchestration_kit.explorer import explorer
+    from orchestration_kit.measure.explorer import explorer
 
     box = explorer(runs=2)
     assert all(slider.continuous_update is False for slider in box.sliders.values())
 
 
 def test_explorer_says_it_is_busy_while_it_reruns_and_clears_it_after():
-    from orchestration_kit.explorer import explorer
+    from orchestration_kit.measure.explorer import explorer
 
     box = explorer(runs=2)
     seen = []
@@ -119,7 +119,7 @@ def test_explorer_says_it_is_busy_while_it_reruns_and_clears_it_after():
 
 def test_explorer_numbers_are_those_of_a_fresh_comparison_even_when_settings_come_back():
     import pandas as pd
-    from orchestration_kit.explorer import explorer, parallel_vs_sequential
+    from orchestration_kit.measure.explorer import explorer, parallel_vs_sequential
 
     box = explorer(branches=3, latency_spread=0.4, failure_rate=0.1, runs=5)
     box.update(branches=5)

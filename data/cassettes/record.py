@@ -30,7 +30,7 @@ def practice_server(seed: int = 0):  # type: ignore[no-untyped-def]
     """The kit's server with every simulated model refusing about half the requests with HTTP 429."""
     from orchestration_kit import SimulatedModel
     from orchestration_kit.models import load_profiles
-    from orchestration_kit.models.server import ModelServer
+    from orchestration_kit.serve.server import ModelServer
 
     refusing = {name: SimulatedModel(name).with_failures(rate_limit_rate=0.5) for name in load_profiles()}
     return ModelServer(refusing, port=0, seed=seed)
@@ -39,8 +39,8 @@ def practice_server(seed: int = 0):  # type: ignore[no-untyped-def]
 def record_lesson(base_url: str) -> None:
     import nbformat
 
-    from orchestration_kit.cassette import MODE_ENV
-    from orchestration_kit.config import BASE_URL_ENV, env_name
+    from orchestration_kit.replay.cassette import MODE_ENV
+    from orchestration_kit.models.config import BASE_URL_ENV, env_name
     from orchestration_kit.grading.authoring import execute
 
     notebook = nbformat.read(LESSON, as_version=4)
@@ -50,7 +50,7 @@ def record_lesson(base_url: str) -> None:
 
 async def record_checks() -> None:
     from orchestration_kit import arun, config
-    from orchestration_kit.cassette import Cassette
+    from orchestration_kit.replay.cassette import Cassette
     from orchestration_kit.grading.lesson07 import CHECKS_CASSETTE, HIDDEN_STREAMS
 
     server = await practice_server(seed=7).start()
@@ -69,7 +69,7 @@ async def record_checks() -> None:
 
 
 def main() -> int:
-    from orchestration_kit.local_llm import LocalLLM
+    from orchestration_kit.serve.local_llm import LocalLLM
 
     with LocalLLM(threads=1) as llm:
         print(f"SmolLM2 at {llm.base_url}; recording {LESSON.name} ...", flush=True)

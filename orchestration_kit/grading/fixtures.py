@@ -2,7 +2,7 @@
 
     >>> with fixtures_kept("orchestration_kit.grading.lesson00") as changed:
     ...     run the learner's code
-    >>> changed          # e.g. ["STAGES", "the kit's skill table, orchestration_kit.skills.SKILLS"]
+    >>> changed          # e.g. ["STAGES", "the kit's skill table, orchestration_kit.models.skills.SKILLS"]
 
 What is kept: the check module's constants (UPPER_CASE names holding plain
 data), the model catalog, the kit's skill table (``skills.SKILLS``: learner
@@ -79,7 +79,7 @@ def _put_back(holder: Any, name: str, current: Any, saved: Any) -> None:
 
 def _kept_modules(module_name: str) -> list[Any]:
     """The check's module and the kit's skills modules (their data tables are shared by every run)."""
-    names = [module_name] + sorted(name for name in sys.modules if name.startswith("orchestration_kit.skills"))
+    names = [module_name] + sorted(name for name in sys.modules if name.startswith("orchestration_kit.models.skills"))
     return [sys.modules[name] for name in names if sys.modules.get(name) is not None]
 
 
@@ -87,7 +87,7 @@ def _kept_modules(module_name: str) -> list[Any]:
 def fixtures_kept(module_name: str) -> Iterator[list[str]]:
     """Yield a list that, after the block, names each fixture the block changed (each one is put back)."""
     from ..models import load_profiles
-    from ..skills import SKILLS
+    from ..models.skills import SKILLS
 
     saved = [(module, copy.deepcopy(_constants(module))) for module in _kept_modules(module_name)]
     skills = dict(SKILLS)  # functions: the table is copied, not the skills
@@ -108,7 +108,7 @@ def fixtures_kept(module_name: str) -> Iterator[list[str]]:
                     changed.append(where + name)
                     _put_back(module, name, current, copy.deepcopy(value))
         if len(SKILLS) != len(skills) or any(SKILLS.get(name) is not skill for name, skill in skills.items()):
-            changed.append("the kit's skill table, orchestration_kit.skills.SKILLS")
+            changed.append("the kit's skill table, orchestration_kit.models.skills.SKILLS")
             SKILLS.clear()
             SKILLS.update(skills)
         if _differs(catalog, saved_catalog):

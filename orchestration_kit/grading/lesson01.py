@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterator
 
 from .. import Ask, KeywordRules, Router, SimulatedModel
-from ..analysis import evaluate
+from ..measure.evaluate import evaluate
 from ..models import load_profiles
 from . import Case, DidNotFinish, describe, exercise, one_line, run_answer, solved
 
@@ -43,7 +43,7 @@ RECALL_FLOOR, PRECISION_FLOOR = 0.55, 0.85
 @exercise("01.keywords", "Keyword rules for the missing account route",
           start="replace None with KeywordRules({...}): the three given routes plus an 'account' route")
 def _keywords(rules: Any) -> Iterator[Case]:
-    from .. import datasets
+    from ..course import datasets
 
     is_rules = isinstance(rules, KeywordRules)
     yield Case("it is a KeywordRules", is_rules,
@@ -86,7 +86,7 @@ PROBE = "I was charged twice this month"
 
 def _hidden_run(flow: Any) -> tuple[float, float, int]:
     """Mean end-to-end accuracy and cost per 1,000 messages over the hidden runs, and the error count."""
-    from .. import datasets
+    from ..course import datasets
 
     test = datasets.customer_queries("test")
     results = [evaluate(flow, test, label_column="intent", seed=seed, progress=False) for seed in HIDDEN_SEEDS]

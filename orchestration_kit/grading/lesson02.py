@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator
 
 from .. import Ask, Parallel, SimulatedModel, run
 from ..patterns import Gathered
-from ..skills.parse import parse_json
+from ..models.skills.parse import parse_json
 from . import Case, DidNotFinish, describe, exercise, one_line, run_answer, solved
 
 # The lesson's four analyses: task name -> (model, instruction, skill)
@@ -36,7 +36,7 @@ def tasks(**failures: dict[str, Any]) -> dict[str, Ask]:
 
 
 def _documents() -> list[str]:
-    from .. import datasets
+    from ..course import datasets
 
     by_id = datasets.business_documents().set_index("id")["text"]
     return [by_id[doc_id] for doc_id in HIDDEN_DOCUMENTS]

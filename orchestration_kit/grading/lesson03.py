@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator
 
-from .. import BackendError, Sequential, datasets
+from .. import BackendError, Sequential
+from ..course import datasets
 from ..models import SimulatedModel
-from ..skills import parse_json
-from ..skills.documents import REQUIRED, understand_fields, validate_fields
+from ..models.skills import parse_json
+from ..models.skills.documents import REQUIRED, understand_fields, validate_fields
 from . import Case, describe, exercise, one_line, solved, try_run
 
 

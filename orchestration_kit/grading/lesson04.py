@@ -18,9 +18,9 @@ from .. import (
     Review,
     Sequential,
     Stage,
-    datasets,
     resolve,
 )
+from ..course import datasets
 from . import Case, describe, exercise, one_line, solved, try_run
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .. import BackendError, Parallel, RateLimited, SimulatedModel, run
-from .. import config as model_config
-from ..cassette import Cassette, Playback
+from ..models import config as model_config
+from ..replay.cassette import Cassette, Playback
 from ..models.base import Completion, Usage, as_messages, estimate_tokens, model_span, record_completion
 from ..paths import DATA_DIR
 from ..trace import Trace

@@ -12,9 +12,9 @@ import itertools
 from typing import Any, Callable, Iterator
 
 from .. import BackendError, Escalation, Hierarchical, Parallel, Review, Router, Sequential
-from ..datasets import business_documents, pipeline_documents
-from ..guide import ProcessDescription, recommend
-from ..skeleton import outline
+from ..course.datasets import business_documents, pipeline_documents
+from ..design.guide import ProcessDescription, recommend
+from ..design.skeleton import outline
 from . import Case, describe, exercise, one_line, run_answer, solved
 
 

@@ -11,7 +11,7 @@ Pieces every real backend needs, whatever its wire format:
   (400, 401, 403, 404, 413, 422) or an exhausted quota is not;
 - ``sse_events``: a server-sent-events body as ``(event, data)`` pairs;
 - ``check_base_url``, ``safe_url``, ``redacted_headers``: keys never show
-  (text is cleaned by ``orchestration_kit.redaction``, shared with cassettes).
+  (text is cleaned by ``orchestration_kit.models.redaction``, shared with cassettes).
 
 Connections are pooled by ``pool.py``; a call's attempts are made by ``http_model.py``.
 
@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ..errors import BackendError, ConfigurationError, RateLimited, Timeout
-from ..redaction import Secret, redact
+from .redaction import Secret, redact
 
 __all__ = ["Secret", "redact", "ConnectionFailed", "ConnectionTimeout", "check_base_url", "safe_url",
            "redacted_headers", "is_retryable", "jittered", "retry_after", "status_error", "event_error",

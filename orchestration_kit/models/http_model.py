@@ -29,7 +29,7 @@ import httpx
 
 from ..clock import require_wall_clock
 from ..errors import BackendError, ConfigurationError, Timeout
-from ..redaction import Secret, excerpt, redact
+from .redaction import Secret, excerpt, redact
 from ..resilience import RetryPolicy
 from .attempts import attempt_span, status_word, with_retries, within  # noqa: F401 (the first two: re-exported)
 from .base import (Completion, Message, Pricing, Prompt, Usage, as_messages, estimate_tokens, model_span,

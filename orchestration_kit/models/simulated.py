@@ -21,7 +21,7 @@ from typing import Any
 from ..context import current_context, stable_hash
 from ..data_checks import csv_rows, number, unique, where
 from ..errors import BackendError, ConfigurationError, DataError, RateLimited, Timeout
-from ..skills import get_skill
+from .skills import get_skill
 from .base import Completion, Pricing, Prompt, Usage, as_messages, estimate_tokens, model_span, record_completion
 
 from ..paths import DATA_DIR

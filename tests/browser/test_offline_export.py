@@ -11,7 +11,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from orchestration_kit.export import export
+from orchestration_kit.course.export import export
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_MODULES = ROOT / "build" / "js" / "node_modules"

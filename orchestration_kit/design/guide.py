@@ -1,0 +1,319 @@
+"""Choosing a pattern: the chapter's design questions as a small, transparent recommender.
+
+Answer the questions about a process in a ``ProcessDescription``; ``recommend()``
+says which patterns fit, how they nest, why (one reason per choice) and how each
+one handles errors, and ``build()`` turns that into a flow you can run::
+
+    >>> process = ProcessDescription("support desk", differing_inputs=True, dependent_steps=True,
+    ...                              routes=["billing", "technical"], steps=["draft", "review"])
+    >>> advice = recommend(process)
+    >>> advice.shape
+    'router(billing, technical) > sequential(draft, review)'
+    >>> run(advice.build(), "a billing question").trace.tree()
+
+The rules, one per question:
+
+- Do inputs differ in kind? -> Router (a specialist per kind, a generalist fallback)
+- Are there independent sub-tasks? -> Parallel (they cost the slowest, not the sum)
+- Does each step need the previous one's output? -> Sequential (validated stages)
+- Are there tiers of responsibility, oversight, escalation? -> Hierarchical
+
+They nest outermost first: Hierarchical (it oversees everything below it), then
+Router (one decision per input), then the work: a Sequential whose first stage
+is the Parallel of independent sub-tasks. The latency budget, cost sensitivity
+and failure tolerance change the settings and the error handling, not the patterns.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ..errors import ConfigurationError
+from ..models import SimulatedModel
+from ..steps import Step
+from ..pictures.diagrams import Diagram, MermaidChart
+
+LATENCY_BUDGETS = ("tight", "moderate", "relaxed")  # a person waits / minutes are fine / overnight is fine
+FAILURE_TOLERANCES = ("high", "low")  # a partial answer is useful / an incomplete answer must not go out
+QUESTIONS = {  # the yes/no design question -> the field that names its parts
+    "differing_inputs": "routes", "independent_subtasks": "tasks",
+    "dependent_steps": "steps", "tiers_of_responsibility": "tiers",
+}
+PLACEHOLDERS = {"routes": ("kind_a", "kind_b"), "tasks": ("task_a", "task_b"),
+                "steps": ("step_1", "step_2"), "tiers": ("tier_1", "tier_2")}
+THRESHOLD = 0.6  # a routing decision less sure than this goes to the fallback (or up a tier)
+TIMEOUTS = {"tight": 2.0, "moderate": 10.0, "relaxed": 30.0}  # seconds per call, by latency budget
+
+
+@dataclass(frozen=True)
+class ProcessDescription:
+    """Answers to the design questions about one process, and (optionally) the names of its parts.
+
+    >>> ProcessDescription("claims", independent_subtasks=True, tasks=["fraud", "coverage"], cost_sensitive=True)
+    """
+
+    name: str = "my process"
+    differing_inputs: bool = False  # do inputs differ in kind, each kind best handled by its own specialist?
+    independent_subtasks: bool = False  # are there sub-tasks that need not wait for one another?
+    dependent_steps: bool = False  # does each step need the previous one's output?
+    tiers_of_responsibility: bool = False  # tiers of responsibility, oversight, escalation?
+    latency_budget: str = "moderate"  # one of LATENCY_BUDGETS
+    cost_sensitive: bool = False
+    failure_tolerance: str = "high"  # one of FAILURE_TOLERANCES
+    routes: tuple[str, ...] = ()  # the kinds of input
+    tasks: tuple[str, ...] = ()  # the independent sub-tasks
+    steps: tuple[str, ...] = ()  # the dependent steps, in order
+    tiers: tuple[str, ...] = ()  # the tiers, e.g. ("real_time", "batch")
+
+    def __post_init__(self) -> None:
+        for question, part in QUESTIONS.items():
+            answer, names = getattr(self, question), getattr(self, part)
+            if not isinstance(answer, bool):
+                raise ConfigurationError(f"ProcessDescription.{question} is a yes/no answer: "
+                                         f"give True or False, not {answer!r}")
+            if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) and n for n in names):
+                raise ConfigurationError(f"ProcessDescription.{part} is a list of names such as ['a', 'b'], "
+                                         f"got {names!r}")
+            object.__setattr__(self, part, tuple(names))  # lists are welcome; a frozen description stores tuples
+            if names and not answer:
+                raise ConfigurationError(f"ProcessDescription names {part} but answers {question}=False: "
+                                         f"answer True, or leave {part} out")
+            if len(names) == 1 or len(set(names)) != len(names):
+                raise ConfigurationError(f"ProcessDescription.{part} needs two or more different names, "
+                                         f"got {list(names)}")
+        if not isinstance(self.cost_sensitive, bool):
+            raise ConfigurationError(f"ProcessDescription.cost_sensitive is True or False, not {self.cost_sensitive!r}")
+        for option, allowed in (("latency_budget", LATENCY_BUDGETS), ("failure_tolerance", FAILURE_TOLERANCES)):
+            if getattr(self, option) not in allowed:
+                raise ConfigurationError(f"ProcessDescription.{option} is one of {allowed}, "
+                                         f"got {getattr(self, option)!r}")
+
+    def names(self, part: str) -> tuple[str, ...]:
+        """The names given for ``part`` ("routes", "tasks", "steps", "tiers"), or placeholders."""
+        return getattr(self, part) or PLACEHOLDERS[part]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One recommended pattern: its parts, why it was chosen, and how it handles errors."""
+
+    pattern: str  # hierarchical, router, sequential, parallel (or "model call": no pattern needed)
+    names: tuple[str, ...]
+    reason: str
+    on_error: str  # the chapter's FAQ answer for this pattern, as the skeleton sets it up
+    backup: str = ""  # who or what takes over when it goes wrong
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """Which patterns, nested how (``shape``), why, and the settings; ``build()`` makes it runnable."""
+
+    process: ProcessDescription
+    choices: tuple[Choice, ...]  # outermost first
+    settings: tuple[str, ...]  # what the latency budget, cost sensitivity and failure tolerance change
+
+    @property
+    def patterns(self) -> list[str]:
+        return [choice.pattern for choice in self.choices]
+
+    @property
+    def worker(self) -> str:
+        """The simulated model that does the work: small when time or money is short, large otherwise."""
+        p = self.process
+        return "generalist-small" if p.cost_sensitive or p.latency_budget == "tight" else "generalist-large"
+
+    @property
+    def shape(self) -> str:
+        """How the patterns nest, in the notation of ``skeleton.outline()``."""
+        chosen = {choice.pattern: choice.names for choice in self.choices}
+        levels = [f"{p}({', '.join(chosen[p])})" for p in ("hierarchical", "router") if p in chosen]
+        parallel = f"parallel({', '.join(chosen['parallel'])})" if "parallel" in chosen else ""
+        if "sequential" in chosen:
+            levels.append(f"sequential({', '.join(([parallel] if parallel else []) + list(chosen['sequential']))})")
+        elif parallel:
+            levels.append(parallel)
+        return " > ".join(levels) or "model call"
+
+    def build(self, *, worker: Any = None, generalist: Any = None, top: Any = None, analyzer: Any = None) -> Step:
+        """A runnable skeleton: ``worker`` does the work, ``generalist`` takes over when it goes wrong.
+
+        The skeleton's routing logic picks the tier (``top``) or route (``analyzer``)
+        named in the input; pass your own to replace it.
+        """
+        worker = worker or SimulatedModel(self.worker)
+        from .skeleton import Skeleton  # imported here: skeleton.py reads this module's settings
+
+        return Skeleton(self, worker, generalist or SimulatedModel("generalist-large")).flow(top, analyzer)
+
+    def diagram(self) -> Diagram:
+        """The architecture at a glance: one node per pattern, and who takes over on error."""
+        chart = MermaidChart("LR")  # a chain read left to right fits on a screen; top down it grew taller than one
+        previous = chart.node("input", "round")
+        for choice in sorted(self.choices, key=lambda c: _DRAWN.index(c.pattern)):  # in the order data flows
+            decides = choice.pattern in ("hierarchical", "router")
+            joiner = " | " if decides else " → " if choice.pattern == "sequential" else ", "
+            label = choice.pattern + (":\n" + joiner.join(choice.names) if choice.names else "")
+            node = chart.node(label, "decision" if decides else "box")
+            chart.edge(previous, node)
+            if choice.backup:
+                chart.edge(node, chart.node(choice.backup, "model"), "on error")
+            previous = node
+        chart.edge(previous, chart.node("output", "round"))
+        return Diagram(chart.text())
+
+    def __str__(self) -> str:
+        lines = [f"Recommendation for {self.process.name!r}: {self.shape}"]
+        for number, choice in enumerate(self.choices, 1):
+            lines += [f"{number}. {choice.pattern}" + (f" ({', '.join(choice.names)})" if choice.names else ""),
+                      f"   why: {choice.reason}", f"   on error: {choice.on_error}"]
+        return "\n".join(lines + ["settings:"] + [f"  - {setting}" for setting in self.settings])
+
+    def __repr__(self) -> str:
+        return f"Recommendation({self.process.name!r}, patterns={self.patterns})"
+
+
+_DRAWN = ["hierarchical", "router", "parallel", "sequential", "model call"]  # data-flow order for the diagram
+
+
+def recommend(process: ProcessDescription) -> Recommendation:
+    """Apply the design questions to ``process``: which patterns, nested how, and why.
+
+    >>> recommend(ProcessDescription(independent_subtasks=True)).shape
+    'parallel(task_a, task_b)'
+    """
+    if not isinstance(process, ProcessDescription):
+        raise ConfigurationError(f"recommend() needs a ProcessDescription, got {type(process).__name__}")
+    p, low, choices = process, process.failure_tolerance == "low", []
+    if p.tiers_of_responsibility:
+        backup = "human review" if low else "higher tier (generalist-large)"
+        trouble = "anything degraded (a fallback, a skipped task, an error)" if low else "a failed sub-orchestration"
+        target = "a person (human review)" if low else "a higher tier (generalist-large)"
+        choices.append(Choice(
+            "hierarchical", p.names("tiers"),
+            "there are tiers of responsibility: a top level picks the tier, reads its feedback and escalates; "
+            "it goes outermost because it oversees everything below it",
+            f"an unsure top level (confidence < {THRESHOLD}) or {trouble} is escalated to {target}", backup))
+    if p.differing_inputs:
+        choices.append(Choice(
+            "router", p.names("routes"),
+            "inputs differ in kind: an analyzer sends each to the handler for its kind, the one that does it best",
+            f"no route, an unsure decision (confidence < {THRESHOLD}) or a failed handler goes to the generalist",
+            "generalist fallback"))
+    if p.dependent_steps:
+        ending = "raise, so that the tier above can escalate" if low else "roll back to the last good state"
+        choices.append(Choice(
+            "sequential", p.names("steps"),
+            "each step needs the previous one's output: stages run in order, each checked before the next starts",
+            f"each stage's call gets a {TIMEOUTS[p.latency_budget]:g} s timeout and its output is validated; a "
+            f"failed, hung or invalid stage takes the generalist's alternative path; if that fails too, {ending}",
+            "generalist alternative"))
+    if p.independent_subtasks:
+        where = "; together they are the first stage, whose results feed the steps" if p.dependent_steps else ""
+        choices.append(Choice(
+            "parallel", p.names("tasks"),
+            f"the sub-tasks do not depend on one another: run at once, they cost the slowest, not the sum{where}",
+            f"each task gets a {TIMEOUTS[p.latency_budget]:g} s timeout and {attempts_for(p)} attempts; one that still "
+            "fails is skipped and reported missing, the others' results are kept"))
+    if not choices:
+        choices.append(Choice("model call", (), "no question called for orchestration: one model call is the "
+                              "simplest, fastest and cheapest design", f"{attempts_for(p)} attempts, then the generalist",
+                              "generalist fallback"))
+    return Recommendation(process, tuple(choices), _settings(p))
+
+
+def attempts_for(p: ProcessDescription) -> int:
+    """Attempts per call: fewer when the latency budget is tight."""
+    return 2 if p.latency_budget == "tight" else 3
+
+
+def _settings(p: ProcessDescription) -> tuple[str, ...]:
+    """What the three constraints change, each with its reason."""
+    speed = "latency budget " + {
+        "tight": "tight: the small, fast model does the work, and a call that is slow is dropped or redone "
+                 "after 2 s, not waited for",
+        "moderate": "moderate: a call that hangs is dropped or redone after 10 s, so it cannot stall the run",
+        "relaxed": "relaxed: a call may take up to 30 s before it is dropped or redone: "
+                   "waiting is cheaper than failing",
+    }[p.latency_budget]
+    if p.latency_budget == "tight" and p.dependent_steps:
+        speed += "; every stage adds its own latency, so keep the chain short"
+    money = ("cost sensitive: the small model does the work; the large one answers only fallbacks, "
+             "alternatives and escalations") if p.cost_sensitive else (
+             "cost not critical: the large model does the work, unless the latency budget is tight")
+    failures = ("failure tolerance low: an incomplete answer must not go out, so a failed stage raises and anything "
+                "degraded goes to a person") if p.failure_tolerance == "low" else (
+                "failure tolerance high: a partial answer is useful, so failed parts are reported missing and a "
+                "failed stage rolls back to the last good state")
+    if p.failure_tolerance == "low" and not p.tiers_of_responsibility:
+        failures += "; with no tier to escalate to, errors reach the caller: consider a person as a top tier"
+    return speed, money, failures
+
+
+class GuideForm:
+    """The design questions as an ipywidgets form; the recommendation follows every change.
+
+    >>> form = GuideForm()
+    >>> form.update(differing_inputs=True, latency_budget="tight")   # or tick the boxes in JupyterLab
+    >>> form.recommendation.shape
+    'router(kind_a, kind_b)'
+    """
+
+    def __init__(self, process: ProcessDescription | None = None) -> None:
+        import ipywidgets as widgets  # imported here: the package itself stays quick to import
+
+        self.base = base = process or ProcessDescription()
+        box, menu = {"indent": False}, {"style": {"description_width": "initial"}}
+        self.questions: dict[str, Any] = {
+            "differing_inputs": widgets.Checkbox(
+                value=base.differing_inputs, description="Inputs differ in kind", **box),
+            "independent_subtasks": widgets.Checkbox(
+                value=base.independent_subtasks, description="There are independent sub-tasks", **box),
+            "dependent_steps": widgets.Checkbox(
+                value=base.dependent_steps, description="Each step needs the previous one's output", **box),
+            "tiers_of_responsibility": widgets.Checkbox(
+                value=base.tiers_of_responsibility, description="Tiers of responsibility or escalation", **box),
+            "latency_budget": widgets.Dropdown(
+                options=LATENCY_BUDGETS, value=base.latency_budget, description="Latency budget", **menu),
+            "cost_sensitive": widgets.Checkbox(value=base.cost_sensitive, description="Cost sensitive", **box),
+            "failure_tolerance": widgets.Dropdown(
+                options=FAILURE_TOLERANCES, value=base.failure_tolerance, description="Failure tolerance", **menu),
+        }
+        for widget in self.questions.values():
+            widget.observe(lambda _change: self._refresh(), names="value")
+        self.report, self.picture = widgets.HTML(), widgets.Output()
+        self.widget = widgets.VBox([*self.questions.values(), self.report, self.picture])
+        self._refresh()
+
+    def update(self, **answers: Any) -> Recommendation:
+        """Set some answers (as if clicked) and return the new recommendation."""
+        unknown = [name for name in answers if name not in self.questions]
+        if unknown:
+            raise ConfigurationError(f"GuideForm.update: no question called {unknown[0]!r}; "
+                                     f"the questions are {list(self.questions)}")
+        for name, value in answers.items():
+            self.questions[name].value = value
+        return self._refresh()
+
+    def _refresh(self) -> Recommendation:
+        answers = {name: widget.value for name, widget in self.questions.items()}
+        parts = {part: getattr(self.base, part) if answers[question] else () for question, part in QUESTIONS.items()}
+        self.recommendation = recommend(replace(self.base, **answers, **parts))  # unticked questions drop their names
+        self.report.value = f"<pre>{html.escape(str(self.recommendation))}</pre>"
+        picture = self.recommendation.diagram()  # set directly: works the same with or without a notebook kernel
+        data = {"text/markdown": picture._repr_markdown_(), "text/plain": repr(picture)}
+        self.picture.outputs = ({"output_type": "display_data", "metadata": {}, "data": data},)
+        return self.recommendation
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        from ..course.widgets import stand_in  # the live form in JupyterLab, a readable description everywhere else
+
+        answers = "".join(f"<li>{html.escape(w.description)}: <b>{html.escape(str(w.value))}</b></li>"
+                          for w in self.questions.values())
+        return stand_in(self.widget, what="Guide form", picture=f"<ul>{answers}</ul>{self.report.value}",
+                        shows=f"the design questions and the recommendation they lead to: {self.recommendation.shape}",
+                        use="tick the boxes and pick from the menus, and the recommendation follows")
+
+    def __repr__(self) -> str:
+        return f"GuideForm({self.recommendation.shape!r})"
