@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .guide import THRESHOLD, TIMEOUTS, attempts_for
+from .settings import THRESHOLD, TIMEOUTS, attempts_for
 from ..patterns import Hierarchical, HumanReview, KeywordRules, Parallel, Router, Sequential, Stage
 from ..patterns.hierarchical import Feedback, default_escalate_when
 from ..resilience import Resilient, RetryPolicy

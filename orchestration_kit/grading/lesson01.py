@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator
 
-from .. import Ask, KeywordRules, Router, SimulatedModel
+from ..models import SimulatedModel
+from ..patterns import KeywordRules, Router
+from ..steps import Ask
 from ..measure.evaluate import evaluate
 from ..models import load_profiles
 from . import Case, DidNotFinish, describe, exercise, one_line, run_answer, solved

@@ -11,7 +11,9 @@ import asyncio
 import re
 from typing import Any, Iterator
 
-from .. import Ask, Escalation, Hierarchical, HumanReview, Parallel, Sequential, SimulatedModel, Stage, Step
+from ..models import SimulatedModel
+from ..patterns import Escalation, Hierarchical, HumanReview, Parallel, Sequential, Stage
+from ..steps import Ask, Step
 from ..course import datasets
 from ..models.skills import parse_json
 from . import Case, describe, exercise, one_line, run_answer, solved

@@ -13,7 +13,10 @@ import inspect
 from pathlib import Path
 from typing import Any, Iterator
 
-from .. import BackendError, Parallel, RateLimited, SimulatedModel, run
+from ..errors import BackendError, RateLimited
+from ..models import SimulatedModel
+from ..patterns import Parallel
+from ..runner import run
 from ..models import config as model_config
 from ..replay.cassette import Cassette, Playback
 from ..models.base import Completion, Usage, as_messages, estimate_tokens, model_span, record_completion
