@@ -10,7 +10,7 @@ the decision, its calibrated probability the confidence.
 
     >>> from orchestration_kit import datasets
     >>> train = datasets.customer_queries("train")
-    >>> analyzer = TrainedRouter().fit(train.text, train.label)
+    >>> analyzer = TrainedClassifier().fit(train.text, train.label)
     >>> analyzer("I was charged twice this month")
     Decision(route='billing', confidence=1.0, reason="tf-idf + logistic regression; strongest words: 'twice', 'charged'")
     >>> Router(analyzer=analyzer, routes=specialists, fallback=generalist, threshold=0.5)
@@ -26,10 +26,10 @@ from typing import Any, Iterable
 from ..errors import ConfigurationError
 from ..patterns.router import Decision
 
-_INSTALL = 'TrainedRouter needs scikit-learn: pip install "orchestration-kit[ml]"'
+_INSTALL = 'TrainedClassifier needs scikit-learn: pip install "orchestration-kit[ml]"'
 
 
-class TrainedRouter:
+class TrainedClassifier:
     """Routing logic learned from labelled examples (see module docs).
 
     ``C`` is the inverse regularisation strength: higher fits the training
@@ -43,13 +43,13 @@ class TrainedRouter:
         self._feature_names: Any = None
         self.n_examples = 0
 
-    def fit(self, texts: Iterable[str], labels: Iterable[str]) -> TrainedRouter:
+    def fit(self, texts: Iterable[str], labels: Iterable[str]) -> TrainedClassifier:
         """Learn from examples (e.g. a data set's train split); returns self."""
         texts, labels = [str(t) for t in texts], [str(label) for label in labels]
         if len(texts) != len(labels):
-            raise ConfigurationError(f"TrainedRouter.fit: {len(texts)} texts but {len(labels)} labels; give one label per text")
+            raise ConfigurationError(f"TrainedClassifier.fit: {len(texts)} texts but {len(labels)} labels; give one label per text")
         if len(set(labels)) < 2:
-            raise ConfigurationError("TrainedRouter.fit needs examples of at least two different routes")
+            raise ConfigurationError("TrainedClassifier.fit needs examples of at least two different routes")
         pipeline = _build_pipeline(self.C, self.word_ngrams, self.char_ngrams)
         with _one_thread():
             self._pipeline = pipeline.fit(texts, labels)
@@ -90,13 +90,13 @@ class TrainedRouter:
 
     def _fitted(self) -> Any:
         if self._pipeline is None:
-            raise ConfigurationError("TrainedRouter is not fitted yet; call .fit(train.text, train.label) first")
+            raise ConfigurationError("TrainedClassifier is not fitted yet; call .fit(train.text, train.label) first")
         return self._pipeline
 
     def __repr__(self) -> str:
         if self._pipeline is None:
-            return "TrainedRouter(not fitted)"
-        return f"TrainedRouter(fitted on {self.n_examples} examples, routes={self.labels})"
+            return "TrainedClassifier(not fitted)"
+        return f"TrainedClassifier(fitted on {self.n_examples} examples, routes={self.labels})"
 
 
 def _one_thread() -> Any:
