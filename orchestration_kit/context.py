@@ -20,7 +20,7 @@ import time
 from typing import Any
 
 from .clock import Clock
-from .trace import Span, Trace, seconds
+from .trace import Span, Trace, seconds, status_of
 
 # The span that is open in the current task; asyncio copies it into child tasks,
 # so spans started inside parallel branches get the right parent.
@@ -140,12 +140,7 @@ class SpanRecorder:
             _current_span_label.reset(self._tokens[1])
         if exc is not None:
             if self.status == "ok":  # keep a status the step chose itself (e.g. "failed")
-                if isinstance(exc, asyncio.CancelledError):
-                    self.status = "cancelled"
-                elif isinstance(exc, TimeoutError):
-                    self.status = "timeout"
-                else:
-                    self.status = "error"
+                self.status = status_of(exc)
             self.error = self.error or f"{type(exc).__name__}: {exc}"
         self._ctx.trace.add(Span(
             id=self.id, parent=self.parent, name=self.name, kind=self.kind, pattern=self.pattern, model=self.model,

@@ -24,6 +24,7 @@ from typing import Any
 from .context import Context
 from .errors import BackendError, ConfigurationError, Timeout, is_usage_error, note_where
 from .steps import Step, as_step
+from .trace import status_of
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ async def call_with_retry(
                     raise  # a mistake, or an error the policy does not retry: the span records it
                 else:
                     error = caught
-                span.status = "timeout" if isinstance(error, TimeoutError) else "error"
+                span.status = status_of(error)  # a 429 is "rate_limited" here as in the back-ends
                 span.error = f"{type(error).__name__}: {error}"
             if attempt == policy.attempts or not isinstance(error, policy.retry_on):
                 raise error

@@ -97,14 +97,10 @@ def _has_output(output: Any) -> bool | str:
 
 def _degraded(feedback: Feedback) -> str | None:
     """Low failure tolerance: escalate a sub-orchestration that failed or had to degrade anything."""
-    degraded = [issue for issue in feedback.issues if issue.rsplit(": ", 1)[-1] in _DEGRADED]
-    if feedback.status == "ok" and not degraded:
+    if feedback.ok:  # a retried attempt that recovered is not an issue (trace.trouble)
         return None
-    found = f" ({', '.join(degraded)})" if degraded else ""
+    found = f" ({', '.join(feedback.issues)})" if feedback.issues else ""
     return f"sub-orchestration {feedback.route!r} ended {feedback.status}{found}"
-
-
-_DEGRADED = ("partial", "skipped", "fallback", "rolled_back", "failed")  # retried attempts that recovered do not count
 
 
 def outline(flow: Any) -> str:

@@ -31,11 +31,10 @@ from typing import Any, Callable
 from ..context import Context
 from ..errors import ConfigurationError, is_usage_error, note_where
 from ..steps import Step, as_step
-from ..trace import Span
+from ..trace import Span, trouble
 from .router import Decision, choose_routes
 
 _VERDICTS = {"approve": "approved", "reject": "rejected"}
-_TROUBLE = ("error", "failed", "timeout", "rolled_back", "partial", "fallback", "skipped", "cancelled")
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ class Feedback:
     route: str
     status: str  # the sub-orchestration's own status: ok, fallback, partial, rolled_back, error ...
     output: Any = None
-    issues: tuple[str, ...] = ()  # "span name: status" for everything that went wrong inside
+    issues: tuple[str, ...] = ()  # "span name: status" for each span inside that is trouble (see trace.trouble)
     confidence: float = 1.0
     latency: float = 0.0
     cost: float = 0.0
@@ -166,7 +165,7 @@ class Hierarchical(Step):
         named = [s for s in roots if s.name == self.sub[route].name]
         if named and status == "ok":
             status = named[-1].status
-        issues = tuple(f"{s.name}: {s.status}" for s in own if s.status in _TROUBLE)
+        issues = tuple(f"{s.name}: {s.status}" for s in trouble(own))  # recovered retries do not count
         cost = round(sum(s.cost for s in own if s.kind == "model"), 10)
         return Feedback(route, status, output, issues, confidence, round(ctx.now() - start, 9), cost)
 
