@@ -64,7 +64,7 @@ class Step:
 
 
 class FunctionStep(Step):
-    """A plain function as a step; its name is the function's name.
+    """A plain function as a step; its name is the function's name, or a callable object's ``.name``.
 
     A blocking (non-async) function runs on a worker thread on the wall clock,
     and inline on the virtual clock (see the module docs).
@@ -72,7 +72,7 @@ class FunctionStep(Step):
 
     def __init__(self, fn: Callable[..., Any], name: str | None = None) -> None:
         self.fn = fn
-        self.name = name or getattr(fn, "__name__", type(fn).__name__)
+        self.name = name or _name_of(fn)
         self._wants_ctx = _takes_two_arguments(fn)
         self.blocking = not _is_async(fn)
 
@@ -140,6 +140,21 @@ class Ask(Step):
 
     def __repr__(self) -> str:
         return f"Ask({getattr(self.model, 'name', 'model')!r}, {self.prompt!r})"
+
+
+def _name_of(fn: Callable[..., Any]) -> str:
+    """A function's ``__name__``; a callable object's ``name`` (as analyzers have), else its type's.
+
+    >>> class Rules:
+    ...     name = "keyword_rules"
+    ...     def __call__(self, text): return "billing"
+    >>> _name_of(len), _name_of(Rules())
+    ('len', 'keyword_rules')
+    """
+    own = getattr(fn, "name", None)
+    if isinstance(own, str) and own:
+        return own
+    return getattr(fn, "__name__", type(fn).__name__)
 
 
 def as_step(obj: Any, role: str = "step") -> Step:

@@ -68,7 +68,7 @@ def test_the_trained_router_plugs_into_a_router_and_shows_in_the_trace(trained):
     result = run(routed(trained), "My API calls fail with error 500")
     assert route_taken(result) == "technical"
     assert [s.model for s in result.trace.model_calls] == ["technical-specialist"]
-    assert result.trace.find("trained_router")  # the analyzer's own span, by its name
+    assert result.trace.find("trained_classifier")  # the analyzer's own span, by its name
 
 
 def test_keyword_rules_route_less_accurately_than_the_trained_router(trained):

@@ -74,3 +74,17 @@ def test_the_pictures_group_statuses_by_the_same_sets():
     assert TROUBLE == FAILED | {Status.SKIPPED} | DEGRADED and Status.OK not in TROUBLE
     assert {status_group(s) for s in FAILED} == {"failed"} and {status_group(s) for s in DEGRADED} == {"degraded"}
     assert status_group("skipped") == "skipped" and status_group("pending") == "ok"
+
+
+def test_an_analyzer_object_names_its_step_by_its_name():
+    from orchestration_kit import KeywordRules, Router
+
+    class Rules:
+        name = "my_rules"
+
+        def __call__(self, text):
+            return "a"
+
+    assert Router(analyzer=Rules(), routes={"a": lambda x: x}).analyzer.name == "my_rules"
+    rules = KeywordRules({"a": ["x"]})
+    assert not hasattr(rules, "__name__") and Router(analyzer=rules, routes={"a": str}).analyzer.name == "keyword_rules"

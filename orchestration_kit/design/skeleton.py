@@ -86,7 +86,7 @@ class Skeleton:
 def _mentions(names: tuple[str, ...], label: str) -> KeywordRules:
     """Skeleton routing logic: the name mentioned in the input wins ("real_time" also matches "real time")."""
     rules = KeywordRules({name: [name.replace("_", " ")] for name in names})
-    rules.__name__ = label  # the analyzer's name in traces and diagrams
+    rules.name = label  # the analyzer's name in traces and diagrams
     return rules
 
 

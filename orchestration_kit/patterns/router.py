@@ -53,7 +53,7 @@ class KeywordRules:
         if not rules:
             raise ConfigurationError("KeywordRules needs at least one route with keywords")
         self.rules = {route: [k.lower() for k in words] for route, words in rules.items()}
-        self.__name__ = "keyword_rules"
+        self.name = "keyword_rules"
 
     def __call__(self, text: Any) -> Decision:
         words = re.findall(r"[a-z0-9']+", str(text).lower())

@@ -37,7 +37,7 @@ class EmbeddingClassifier:
 
     def __init__(self, encoder: MiniLM | None = None, *, temperature: float = 0.05) -> None:
         self.encoder, self.temperature = encoder, temperature
-        self.__name__ = "embedding_router"
+        self.name = "embedding_classifier"  # the analyzer's name in traces and diagrams
         self.routes: list[str] = []
         self._centroids: Any = None
 

@@ -38,7 +38,7 @@ class TrainedClassifier:
 
     def __init__(self, *, C: float = 10.0, word_ngrams: tuple[int, int] = (1, 2), char_ngrams: tuple[int, int] = (2, 5)) -> None:
         self.C, self.word_ngrams, self.char_ngrams = C, word_ngrams, char_ngrams
-        self.__name__ = "trained_router"  # the analyzer's name in traces and diagrams
+        self.name = "trained_classifier"  # the analyzer's name in traces and diagrams
         self._pipeline: Any = None
         self._feature_names: Any = None
         self.n_examples = 0
