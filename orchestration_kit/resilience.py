@@ -160,10 +160,14 @@ class Resilient(Step):
                 span.status, span.detail = "fallback", f"after {type(error).__name__}: {error}"
                 return await self.fallback(input, ctx)
 
-    def _draw(self, chart: Any) -> tuple[str, str]:
-        entry, exit_ = self.step._draw(chart)
+    def children(self) -> list[Step]:
+        """The steps directly inside this one, in order: the wrapped step, then its fallback."""
+        return [part for part in [self.step, self.fallback] if part is not None]
+
+    def draw(self, chart: Any) -> tuple[str, str]:
+        entry, exit_ = self.step.draw(chart)
         if self.fallback is not None:
-            fb_in, fb_out = self.fallback._draw(chart)
+            fb_in, fb_out = self.fallback.draw(chart)
             chart.edge(entry, fb_in, "on failure")
             return entry, fb_out
         return entry, exit_

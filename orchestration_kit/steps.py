@@ -54,8 +54,19 @@ class Step:
 
         return Diagram.of(self)
 
-    def _draw(self, chart: Any) -> tuple[str, str]:
-        """Add this step to a Mermaid chart; return its (entry, exit) node ids."""
+    def children(self) -> list[Step]:
+        """The steps directly inside this one, in order; none for a model call or a function.
+
+        Every walk over a flow's tree goes through this: ``complexity()``, the skeletons'
+        ``outline()``, and (with ``draw``) the diagrams. A new pattern lists its parts here.
+        """
+        return []
+
+    def draw(self, chart: Any) -> tuple[str, str]:
+        """Add this step to a Mermaid chart (``pictures.diagrams.MermaidChart``); return its (entry, exit) node ids.
+
+        The drawing hook: a pattern draws its group and calls ``draw`` on its children.
+        """
         node = chart.node(self.name)
         return node, node
 
@@ -133,7 +144,7 @@ class Ask(Step):
         completion = await self.model.complete(messages, **self.options)
         return self.parse(completion.text) if self.parse else completion.text
 
-    def _draw(self, chart: Any) -> tuple[str, str]:
+    def draw(self, chart: Any) -> tuple[str, str]:
         model = getattr(self.model, "name", "model")
         node = chart.node(self.name if model in self.name else f"{self.name}\n({model})", shape="model")  # no name twice
         return node, node

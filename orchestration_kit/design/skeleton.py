@@ -109,28 +109,30 @@ def outline(flow: Any) -> str:
     Routes and tiers whose handlers share one outline are written once after ``>``.
     """
     step = _unwrap(flow)
-    if isinstance(step, (Router, Hierarchical)):
-        handlers = step.routes if isinstance(step, Router) else step.sub
-        kind = "router" if isinstance(step, Router) else "hierarchical"
+    kind = getattr(step, "pattern", "")
+    if kind in ("router", "hierarchical"):
+        handlers = step.routes if kind == "router" else step.sub
         inner = {name: outline(h) for name, h in handlers.items() if _is_pattern(h)}
         if not inner:
             return f"{kind}({', '.join(handlers)})"
         if len(inner) == len(handlers) and len(set(inner.values())) == 1:
             return f"{kind}({', '.join(handlers)}) > {next(iter(inner.values()))}"
         return f"{kind}({', '.join(f'{n} > {inner[n]}' if n in inner else n for n in handlers)})"
-    if isinstance(step, Parallel):
+    if kind == "parallel":
         return f"parallel({', '.join(outline(t) if _is_pattern(t) else n for n, t in step.tasks.items())})"
-    if isinstance(step, Sequential):
+    if kind == "sequential":
         return f"sequential({', '.join(outline(s) if _is_pattern(s) else s.name for s in step.stages)})"
+    if kind:  # a pattern of your own: its children, as it lists them
+        return f"{kind}({', '.join(outline(c) if _is_pattern(c) else c.name for c in step.children())})"
     return getattr(step, "name", type(step).__name__)
 
 
 def _unwrap(step: Any) -> Any:
-    """A Stage or Resilient wrapper stands for the step inside it."""
+    """A Stage or Resilient wrapper stands for the step inside it (its first child)."""
     while isinstance(step, (Stage, Resilient)):
-        step = step.step
+        step = step.children()[0]
     return step
 
 
 def _is_pattern(step: Any) -> bool:
-    return isinstance(_unwrap(step), (Router, Parallel, Sequential, Hierarchical))
+    return bool(getattr(_unwrap(step), "pattern", ""))

@@ -169,16 +169,20 @@ class Hierarchical(Step):
         cost = round(sum(s.cost for s in own if s.kind == "model"), 10)
         return Feedback(route, status, output, issues, confidence, round(ctx.now() - start, 9), cost)
 
-    def _draw(self, chart: Any) -> tuple[str, str]:
+    def children(self) -> list[Step]:
+        """The steps directly inside this one, in order: the top level, each sub-orchestration, the escalation."""
+        return [part for part in [self.top, *self.sub.values(), self.escalate] if part is not None]
+
+    def draw(self, chart: Any) -> tuple[str, str]:
         with chart.group(self.name, "hierarchical") as group:
             entry = chart.node(self.top.name, shape="decision")
             exit_ = chart.node("feedback", shape="round")
             for route, flow in self.sub.items():
-                start, end = flow._draw(chart)
+                start, end = flow.draw(chart)
                 chart.edge(entry, start, route)
                 chart.edge(end, exit_)
             if self.escalate is not None:
-                start, _ = self.escalate._draw(chart)
+                start, _ = self.escalate.draw(chart)
                 chart.edge(exit_, start, "escalate")
         return group, exit_  # arrows into a group stop at its frame, not across its title
 

@@ -147,11 +147,15 @@ class Router(Step):
             raise
         return await self.aggregator(dict(zip((d.route for d in decisions), outputs)), ctx)  # type: ignore[misc]
 
-    def _draw(self, chart: Any) -> tuple[str, str]:
+    def children(self) -> list[Step]:
+        """The steps directly inside this one, in order: the analyzer, each route's handler, the fallback, the aggregator."""
+        return [part for part in [self.analyzer, *self.routes.values(), self.fallback, self.aggregator] if part is not None]
+
+    def draw(self, chart: Any) -> tuple[str, str]:
         with chart.group(self.name, "router") as group:
             entry = chart.node(self.analyzer.name, shape="decision")
             if self.aggregator is not None:
-                join, exit_ = self.aggregator._draw(chart)
+                join, exit_ = self.aggregator.draw(chart)
             else:
                 join = exit_ = chart.node("result", shape="round")
             branches = list(self.routes.items())
@@ -162,7 +166,7 @@ class Router(Step):
                 if id(handler) in drawn:
                     chart.edge(entry, drawn[id(handler)], label)
                     continue
-                start, end = handler._draw(chart)
+                start, end = handler.draw(chart)
                 drawn[id(handler)] = start
                 chart.edge(entry, start, label)
                 chart.edge(end, join)

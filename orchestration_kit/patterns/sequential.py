@@ -99,10 +99,14 @@ class Stage(Step):
             return None
         return verdict if isinstance(verdict, str) and verdict else "validation failed"
 
-    def _draw(self, chart: Any) -> tuple[str, str]:
-        entry, exit_ = self.step._draw(chart)
+    def children(self) -> list[Step]:
+        """The steps directly inside this one, in order: the stage's step, then its alternative path."""
+        return [part for part in [self.step, self.alternative] if part is not None]
+
+    def draw(self, chart: Any) -> tuple[str, str]:
+        entry, exit_ = self.step.draw(chart)
         if self.alternative is not None:
-            alt_in, alt_out = self.alternative._draw(chart)
+            alt_in, alt_out = self.alternative.draw(chart)
             chart.edge(entry, alt_in, "invalid")
             join = chart.node(f"{self.name} ok", shape="round")
             chart.edge(exit_, join)
@@ -145,9 +149,13 @@ class Sequential(Step):
             span.detail = f"completed {len(self.stages)} stages"
             return state
 
-    def _draw(self, chart: Any) -> tuple[str, str]:
+    def children(self) -> list[Step]:
+        """The stages, in order."""
+        return list(self.stages)
+
+    def draw(self, chart: Any) -> tuple[str, str]:
         with chart.group(self.name, "sequential") as group:
-            ends = [stage._draw(chart) for stage in self.stages]
+            ends = [stage.draw(chart) for stage in self.stages]
             for (_, previous_exit), (next_entry, _) in zip(ends, ends[1:]):
                 chart.edge(previous_exit, next_entry)
         return group, ends[-1][1]  # arrows into a group stop at its frame, not across its title
