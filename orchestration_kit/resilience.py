@@ -171,3 +171,10 @@ class Resilient(Step):
             chart.edge(entry, fb_in, "on failure")
             return entry, fb_out
         return entry, exit_
+
+    def __repr__(self) -> str:
+        """``<Resilient 'specialist': timeout 5 s → retry 3 attempts → fallback generalist>`` (the order they apply in)."""
+        parts = [f"timeout {self.timeout:g} s"] if self.timeout is not None else []
+        parts += [f"retry {self.retry.attempts} attempts"] if self.retry is not None else []
+        parts += [f"fallback {self.fallback.name}"] if self.fallback is not None else []
+        return f"<Resilient {self.name!r}: {' → '.join(parts) or 'nothing added'}>"

@@ -71,7 +71,8 @@ class Step:
         return node, node
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.name!r})"
+        """``<FunctionStep 'shout'>``: what it is and its name (reprs are stable: notebooks store them)."""
+        return f"<{type(self).__name__} {self.name!r}>"
 
 
 class FunctionStep(Step):
@@ -150,7 +151,9 @@ class Ask(Step):
         return node, node
 
     def __repr__(self) -> str:
-        return f"Ask({getattr(self.model, 'name', 'model')!r}, {self.prompt!r})"
+        """``<Ask 'draft' → generalist-small: 'Draft: {input}'>``."""
+        prompt = self.prompt if len(self.prompt) <= 60 else self.prompt[:59] + "…"
+        return f"<Ask {self.name!r} → {getattr(self.model, 'name', 'model')}: {prompt!r}>"
 
 
 def _name_of(fn: Callable[..., Any]) -> str:

@@ -187,7 +187,9 @@ class Hierarchical(Step):
         return group, exit_  # arrows into a group stop at its frame, not across its title
 
     def __repr__(self) -> str:
-        return f"Hierarchical({self.name!r}, sub={list(self.sub)}, escalate={self.escalate!r})"
+        """``<Hierarchical 'hierarchical': manager → automated | manual_review, escalate human review>``."""
+        escalate = f"escalate {self.escalate.name}" if self.escalate else "no escalation"
+        return f"<Hierarchical {self.name!r}: {self.top.name} → {' | '.join(self.sub)}, {escalate}>"
 
 
 @dataclass(frozen=True)

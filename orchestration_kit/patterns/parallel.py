@@ -226,4 +226,7 @@ class Parallel(Step):
         return group, exit_  # arrows into a group stop at its frame, not across its title
 
     def __repr__(self) -> str:
-        return f"Parallel({self.name!r}, tasks={list(self.tasks)}, on_error={self.on_error!r})"
+        """``<Parallel 'parallel': sentiment | keywords → summary, on_error skip>``."""
+        split = f"{self.splitter.name} → " if self.splitter else ""
+        join = f" → {self.synthesizer.name}" if self.synthesizer else ""
+        return f"<Parallel {self.name!r}: {split}{' | '.join(self.tasks)}{join}, on_error {self.on_error}>"

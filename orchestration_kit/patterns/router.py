@@ -67,7 +67,7 @@ class KeywordRules:
         return Decision(route, round(len(hits[route]) / total, 3), f"matched {found}")
 
     def __repr__(self) -> str:
-        return f"KeywordRules({sorted(self.rules)})"
+        return f"<KeywordRules: {' | '.join(self.rules)}>"
 
 
 class Router(Step):
@@ -173,7 +173,11 @@ class Router(Step):
         return group, exit_  # arrows into a group stop at its frame, not across its title
 
     def __repr__(self) -> str:
-        return f"Router({self.name!r}, routes={list(self.routes)}, fallback={self.fallback!r}, threshold={self.threshold})"
+        """``<Router 'router': keyword_rules → billing | technical, fallback generalist>``."""
+        extra = [f"fallback {self.fallback.name}" if self.fallback else "no fallback"]
+        extra += [f"threshold {self.threshold:g}"] if self.threshold else []
+        extra += [f"aggregator {self.aggregator.name}"] if self.aggregator else []
+        return f"<Router {self.name!r}: {self.analyzer.name} → {' | '.join(self.routes)}, {', '.join(extra)}>"
 
 
 def choose_routes(raw: Any, routes: Iterable[str], threshold: float) -> tuple[list[Decision], str | None]:

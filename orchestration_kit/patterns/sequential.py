@@ -114,6 +114,12 @@ class Stage(Step):
             return entry, join
         return entry, exit_
 
+    def __repr__(self) -> str:
+        """``<Stage 'extract': extract, validate has_fields, alternative careful_reader>``."""
+        validate = f"validate {getattr(self.validate, '__name__', 'check')}" if self.validate else "no validation"
+        alternative = f", alternative {self.alternative.name}" if self.alternative else ""
+        return f"<Stage {self.name!r}: {self.step.name}, {validate}{alternative}>"
+
 
 class Sequential(Step):
     """Run stages in order, threading the state; detect errors and recover (see module docs)."""
@@ -161,4 +167,5 @@ class Sequential(Step):
         return group, ends[-1][1]  # arrows into a group stop at its frame, not across its title
 
     def __repr__(self) -> str:
-        return f"Sequential({self.name!r}, stages={[s.name for s in self.stages]}, on_error={self.on_error!r})"
+        """``<Sequential 'sequential': extract → validate → store, on_error raise>``."""
+        return f"<Sequential {self.name!r}: {' → '.join(s.name for s in self.stages)}, on_error {self.on_error}>"
