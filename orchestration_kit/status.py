@@ -58,11 +58,12 @@ class Status(_Word):
     ROLLED_BACK = "rolled_back"  # a Sequential went back to its last good state
     PARTIAL = "partial"  # a Parallel finished with some branches missing
     ESCALATED = "escalated"  # a Hierarchical handed the case to a higher tier or a person
+    UNRESOLVED = "unresolved"  # a Hierarchical needed to escalate but has no escalate= to hand the case to
 
 
 FAILED = frozenset({Status.ERROR, Status.TIMEOUT, Status.RATE_LIMITED, Status.CANCELLED, Status.FAILED})
 DEGRADED = frozenset({Status.DEFAULT, Status.FALLBACK, Status.ALTERNATIVE, Status.ROLLED_BACK, Status.PARTIAL,
-                      Status.ESCALATED})
+                      Status.ESCALATED, Status.UNRESOLVED})
 TROUBLE = FAILED | {Status.SKIPPED} | DEGRADED  # every status but ok and pending: something went wrong
 
 

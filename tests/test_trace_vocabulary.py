@@ -88,3 +88,19 @@ def test_an_analyzer_object_names_its_step_by_its_name():
     assert Router(analyzer=Rules(), routes={"a": lambda x: x}).analyzer.name == "my_rules"
     rules = KeywordRules({"a": ["x"]})
     assert not hasattr(rules, "__name__") and Router(analyzer=rules, routes={"a": str}).analyzer.name == "keyword_rules"
+
+
+def test_every_status_the_kit_writes_is_a_word_of_the_vocabulary():
+    import re
+    from pathlib import Path
+
+    import orchestration_kit
+
+    written = set()
+    for path in Path(orchestration_kit.__file__).parent.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        written |= set(re.findall(r"span\.status(?:, [\w.]+)* = \"(\w+)\"", text))  # span.status, span.detail = "..."
+        for table in re.findall(r"_BRANCH_STATUS = \{([^}]*)\}", text):  # Parallel's policy -> branch status
+            written |= set(re.findall(r": \"(\w+)\"", table))
+    assert {"fallback", "partial", "unresolved", "skipped"} <= written  # the scan finds them
+    assert written - {s.value for s in Status} == set()
