@@ -32,7 +32,7 @@ from ..context import Context
 from ..errors import ConfigurationError, is_usage_error, note_where
 from ..steps import Step, as_step
 from ..trace import Span, trouble
-from .router import Decision, choose_routes
+from .router import Choice, choose_routes
 
 _VERDICTS = {"approve": "approved", "reject": "rejected"}
 
@@ -118,24 +118,24 @@ class Hierarchical(Step):
 
     async def __call__(self, input: Any, ctx: Context) -> Any:
         async with ctx.span(self.name, kind="flow", pattern=self.pattern) as span:
-            decision, reason = await self._decide(input, ctx)
-            feedback = None
-            if reason is None:
-                route = decision.route  # type: ignore[union-attr]
-                feedback = await self._run_sub(route, decision.confidence, input, ctx, span.id)  # type: ignore[union-attr]
-                span.route, span.confidence = route, decision.confidence  # type: ignore[union-attr]
-                span.detail = f"{route} ({decision.confidence:.2f}) -> {feedback.status}"  # type: ignore[union-attr]
+            choice = await self._decide(input, ctx)
+            feedback, reason = None, choice.problem
+            if choice.ok:
+                route, confidence = choice.routes[0], choice.decisions[0].confidence
+                feedback = await self._run_sub(route, confidence, input, ctx, span.id)
+                span.route, span.confidence = route, confidence
+                span.detail = f"{route} ({confidence:.2f}) -> {feedback.status}"
                 verdict = self.escalate_when(feedback)
                 reason = (verdict if isinstance(verdict, str) else "escalate_when said so") if verdict else None
-            if reason is None:
-                return feedback.output  # type: ignore[union-attr]
+                if reason is None:
+                    return feedback.output
             if self.escalate is None:
                 span.status, span.detail = "unresolved", f"needs escalation ({reason}) but no escalate= is set"
                 return Escalation(reason, input, feedback)
             span.status, span.detail = "escalated", f"escalated: {reason}"
             return await self.escalate(Escalation(reason, input, feedback), ctx)
 
-    async def _decide(self, input: Any, ctx: Context) -> tuple[Decision | None, str | None]:
+    async def _decide(self, input: Any, ctx: Context) -> Choice:
         """Ask the top level; return its most confident usable decision, or why there is none."""
         try:
             raw = await self.top(input, ctx)
@@ -143,11 +143,11 @@ class Hierarchical(Step):
             if is_usage_error(error):
                 note_where(error, f"the top level of Hierarchical {self.name!r}")
                 raise
-            return None, f"the top-level router failed ({type(error).__name__}: {error})"
-        sure, problem = choose_routes(raw, self.sub, self.threshold)  # the same rules as a Router's
-        if problem is not None:
-            return None, f"at the top level, {problem}"
-        return max(sure, key=lambda d: d.confidence), None
+            return Choice(problem=f"the top-level router failed ({type(error).__name__}: {error})")
+        choice = choose_routes(raw, self.sub, self.threshold)  # the same rules as a Router's
+        if not choice.ok:
+            return Choice(problem=f"at the top level, {choice.problem}")
+        return choice.most_confident()
 
     async def _run_sub(self, route: str, confidence: float, input: Any, ctx: Context, parent_id: int) -> Feedback:
         """Run one sub-orchestration and summarise how it went, from its own spans only."""
