@@ -89,7 +89,7 @@ class FunctionStep(Step):
         self.blocking = not _is_async(fn)
 
     async def __call__(self, input: Any, ctx: Context) -> Any:
-        if ctx.in_span(self.name) or ctx.in_wrapper():  # the enclosing task or stage already records this time
+        if not ctx.needs_span(self.name, plain=True):  # the one rule: Context.needs_span
             return await self._call(input, ctx)
         async with ctx.span(self.name):
             return await self._call(input, ctx)
@@ -136,7 +136,7 @@ class Ask(Step):
         messages = [{"role": "user", "content": self.prompt.replace("{input}", str(input))}]
         if self.system:
             messages.insert(0, {"role": "system", "content": self.system})
-        if ctx.in_span(self.name) or self.name == getattr(self.model, "name", None):
+        if not ctx.needs_span(self.name, inside=getattr(self.model, "name", None)):
             return await self._ask(messages)  # the model's own span is enough
         async with ctx.span(self.name):  # a named role, e.g. "synthesis", around the model call
             return await self._ask(messages)

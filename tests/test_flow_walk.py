@@ -53,3 +53,20 @@ def test_a_new_pattern_is_counted_outlined_and_drawn_without_editing_the_walks()
     assert outline(flow) == "sequential(twice(parallel(x, y)), z)"
     mermaid = str(flow.diagram())
     assert mermaid.index('subgraph s3["twice"]') < mermaid.index('["parallel"]')  # the parallel is drawn inside twice
+
+
+def test_one_rule_decides_which_step_gets_a_span_of_its_own():
+    from orchestration_kit import run
+
+    def shout(x):
+        return x.upper()
+
+    flow = Sequential(stages=[shout, Stage(shout, name="loud"), Ask(small, "Summarise: {input}"),
+                              Ask(small, "Summarise: {input}", name="summary")])
+    names = [s.name for s in run(flow, "hi").trace if s.kind != "flow"]
+    # a bare stage named as its step: the step's span; a renamed stage: its own span, and the plain function
+    # that is its whole body adds none; an Ask named as its model: the model's span; a named Ask: its role's
+    # span around the model's
+    assert names == ["shout", "loud", "generalist-small", "summary", "generalist-small"]
+    in_a_task = run(Parallel(tasks={"a": shout}), "hi").trace
+    assert [s.name for s in in_a_task if s.kind != "flow"] == ["a"]  # a plain function that is a task's whole body

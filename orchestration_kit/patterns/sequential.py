@@ -56,8 +56,8 @@ class Stage(Step):
 
     async def __call__(self, state: Any, ctx: Context) -> Any:
         """Run the stage (and its alternative if needed); raise StageError if both fail."""
-        if self.validate is None and self.alternative is None and self.name == self.step.name:
-            return await self._run(state, ctx, None)  # the step's own span says it all
+        if self.validate is None and self.alternative is None and not ctx.needs_span(self.name, inside=self.step.name):
+            return await self._run(state, ctx, None)  # the step's own span says it all (Context.needs_span)
         async with ctx.span(self.name, kind="stage") as span:
             return await self._run(state, ctx, span)
 
