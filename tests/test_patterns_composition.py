@@ -20,7 +20,7 @@ from orchestration_kit import (
 )
 from orchestration_kit.patterns.router import Choice, choose_routes
 
-from conftest import failing, sleeper
+from timed_steps import failing, sleeper
 
 
 def troubled_sub() -> Parallel:
