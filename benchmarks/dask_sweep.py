@@ -29,7 +29,7 @@ import pandas as pd
 
 from orchestration_kit import Ask, Router, SimulatedModel, datasets
 from orchestration_kit.measure.evaluate import evaluate
-from orchestration_kit.routing.trained import TrainedRouter
+from orchestration_kit.routing.trained import TrainedClassifier
 from orchestration_kit.models.skills.parse import parse_label
 
 THRESHOLDS = [round(0.3 + 0.05 * i, 2) for i in range(13)]
@@ -45,7 +45,7 @@ def settings() -> dict[tuple[str, float], Router]:
     generalist = handler(SimulatedModel("generalist-large"), "support")
     routes["general"] = generalist
     train = datasets.customer_queries("train")
-    analyzers = {"trained router": TrainedRouter().fit(train.text, train.label),
+    analyzers = {"trained router": TrainedClassifier().fit(train.text, train.label),
                  "small model": Ask(SimulatedModel("generalist-small"), "Route this customer message: {input}",
                                     skill="classify", parse=parse_label)}
     return {(name, t): Router(analyzer=a, routes=routes, fallback=generalist, threshold=t)

@@ -24,7 +24,7 @@ from typing import TypedDict
 
 from orchestration_kit import Sequential, arun, datasets, run
 from orchestration_kit.bridges.langgraph_flow import GraphStep, kit_real_time, real_time_graph
-from orchestration_kit.hospital import Hospital
+from orchestration_kit.course.hospital import Hospital
 
 REPEATS, STEPS, ROUNDS = 7, 10, 200
 

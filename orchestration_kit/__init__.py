@@ -20,7 +20,6 @@ from .errors import (
     Timeout,
     UsageError,
 )
-from .grading import check
 from .models import Completion, Failures, ModelProfile, SimulatedModel, Usage
 from .patterns import (
     Decision,
@@ -48,11 +47,16 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> object:
-    """The real backends (OpenAICompatible, AnthropicMessages) load httpx only when first asked for."""
+    """Names that load on first use: the real backends (they need httpx), the grader's ``check``,
+    and the ``datasets`` and ``config`` modules (``from orchestration_kit import datasets``)."""
     if name in ("OpenAICompatible", "AnthropicMessages"):
         from . import models
 
         return getattr(models, name)
+    if name == "check":  # the grader (and its sandbox) loads only when a lesson checks an answer
+        from .grading import check
+
+        return check
     if name in ("datasets", "config"):
         import importlib
 

@@ -20,15 +20,14 @@ import time
 from typing import Any
 
 from .clock import Clock
-from .trace import Span, Trace, seconds
+from .trace import Span, Trace, seconds, status_of
 
 # The span that is open in the current task; asyncio copies it into child tasks,
 # so spans started inside parallel branches get the right parent.
 _current_span: contextvars.ContextVar[int | None] = contextvars.ContextVar("current_span", default=None)
 _current_span_label: contextvars.ContextVar[tuple[str, str]] = contextvars.ContextVar("current_span_label", default=("", ""))
 
-# A plain function that is the whole body of one of these spans adds no span of its own:
-# the wrapper already records its time under the name that matters (the task's, the stage's).
+# Spans that wrap a single step and record its time under the name that matters (see needs_span).
 _WRAPPERS = ("task", "attempt", "stage", "undo")
 
 
@@ -94,13 +93,24 @@ class Context:
         self._next_id += 1
         return SpanRecorder(self, self._next_id, name, kind=kind, pattern=pattern, model=model, attempt=attempt)
 
-    def in_span(self, name: str) -> bool:
-        """True if the innermost open span has this name (used to avoid a duplicate nested span)."""
-        return _current_span_label.get()[0] == name
+    def needs_span(self, name: str, *, inside: str | None = None, plain: bool = False) -> bool:
+        """The one rule for which step gets a span of its own.
 
-    def in_wrapper(self) -> bool:
-        """True if the innermost open span is a task, attempt, stage or undo wrapping a single step."""
-        return _current_span_label.get()[1] in _WRAPPERS
+        A step records a span unless that span would only repeat another one, the
+        same time under the same name:
+
+        - the innermost open span already has this name (it wraps this step);
+        - the span the step opens inside has this name (``inside``: an ``Ask`` named
+          as its model has the model's span, a bare ``Stage`` named as its step has the step's);
+        - the step is a plain function (``plain``) and the whole body of a task,
+          attempt, stage or undo: that wrapper records its time under the name that matters.
+
+        Patterns always record their span: they set its status, route and detail.
+        """
+        innermost, kind = _current_span_label.get()
+        if name == innermost or name == inside:
+            return False
+        return not (plain and kind in _WRAPPERS)
 
     def __repr__(self) -> str:
         return f"Context(clock={self.clock.name}, seed={self.seed}, spans={len(self.trace)})"
@@ -140,12 +150,7 @@ class SpanRecorder:
             _current_span_label.reset(self._tokens[1])
         if exc is not None:
             if self.status == "ok":  # keep a status the step chose itself (e.g. "failed")
-                if isinstance(exc, asyncio.CancelledError):
-                    self.status = "cancelled"
-                elif isinstance(exc, TimeoutError):
-                    self.status = "timeout"
-                else:
-                    self.status = "error"
+                self.status = status_of(exc)
             self.error = self.error or f"{type(exc).__name__}: {exc}"
         self._ctx.trace.add(Span(
             id=self.id, parent=self.parent, name=self.name, kind=self.kind, pattern=self.pattern, model=self.model,

@@ -4,8 +4,7 @@
 calling thread (a script, a test), the loop runs right here. Inside Jupyter a
 loop is already running, where ``asyncio.run()`` fails with "event loop is
 already running"; then the loop runs on one of the kit's worker threads, which
-are kept and reused (starting a thread per call costs more than a small run),
-and the calling thread waits for it::
+are kept and reused (``workers.py``), and the calling thread waits for it::
 
     >>> drive(VirtualClock(), lambda: flow(x, ctx))        # what run() does, roughly
 
@@ -25,25 +24,17 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextvars
-import queue
 import threading
 from typing import Any, Callable, Coroutine, TypeVar
 
 from .clock import Clock
+from .workers import on_a_worker, origin
 
 T = TypeVar("T")
 GRACE_S = 5.0  # after an interrupt, how long the waiting thread waits for the run to wind down
-MAX_IDLE_WORKERS = 2  # worker threads kept for reuse (nested runs need more than one)
 
-_local = threading.local()  # .origin: on a worker, the thread whose run it is driving
 _live_lock = threading.Lock()
 _live: set[LiveRun] = set()
-
-
-def origin() -> int:
-    """The thread a run started here belongs to: this one, or the one a worker drives for."""
-    return getattr(_local, "origin", None) or threading.get_ident()
 
 
 class LiveRun:
@@ -140,13 +131,6 @@ def drive(clock: Clock, main: Callable[[], Coroutine[Any, Any, T]]) -> T:
     return wait_for(on_a_worker(lambda: on_a_fresh_loop(clock, main, job), job.origin), job)
 
 
-def on_a_worker(work: Callable[[], T], started_from: int) -> concurrent.futures.Future[T]:
-    """``work()`` on an idle worker thread (one is started if none is idle)."""
-    with _idle_lock:
-        worker = _idle.pop() if _idle else _Worker()
-    return worker.submit(work, started_from)
-
-
 def wait_for(future: concurrent.futures.Future[T], job: LiveRun) -> T:
     """The worker's result; an interrupt while waiting cancels ``job`` first (up to GRACE_S), then goes on."""
     try:
@@ -197,46 +181,3 @@ def _cancel_all_tasks(loop: asyncio.AbstractEventLoop) -> None:
             loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         except RuntimeError:  # e.g. a task that ignores cancellation and waits for ever (Deadlock)
             pass
-
-
-class _Worker:
-    """A thread that drives one loop at a time, then waits for the next job."""
-
-    def __init__(self) -> None:
-        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self.thread = threading.Thread(target=self._serve, name="orchestration-kit-run", daemon=True)
-        self.thread.start()
-
-    def submit(self, work: Callable[[], T], started_from: int) -> concurrent.futures.Future[T]:
-        future: concurrent.futures.Future[T] = concurrent.futures.Future()
-        self._jobs.put((work, started_from, future))
-        return future
-
-    def _serve(self) -> None:
-        while True:
-            work, started_from, future = self._jobs.get()
-            if work is None:
-                return
-            _local.origin = started_from
-            try:
-                result = contextvars.Context().run(work)  # a clean context: nothing of the last job's
-            except BaseException as error:
-                _release(self)
-                future.set_exception(error)
-            else:
-                _release(self)
-                future.set_result(result)
-            finally:
-                _local.origin = None
-
-
-_idle_lock = threading.Lock()
-_idle: list[_Worker] = []
-
-
-def _release(worker: _Worker) -> None:
-    with _idle_lock:
-        if len(_idle) < MAX_IDLE_WORKERS:
-            _idle.append(worker)
-            return
-    worker._jobs.put((None, None, None))  # enough idle workers: this one ends

@@ -8,6 +8,41 @@ them all at once, or one kind precisely::
     except RoutingError as error:
         print(error)        # says which router, why, and what to change
 
+The whole tree (each name is where the error is defined; a second base keeps a
+builtin ``except`` working, e.g. ``except ValueError`` catches a ``ConfigurationError``)::
+
+    OrchestrationError
+    ├── UsageError                  a mistake in how a flow is built or run: no policy hides it
+    │   ├── ConfigurationError      (+ ValueError) bad settings, refused when the flow is built
+    │   ├── RealTimeRequired        a real model on the virtual clock
+    │   ├── DataError               (+ ValueError) a malformed data file: file:line and what is allowed
+    │   │   └── EscalationFileError patterns/escalation.py: a saved escalation that is damaged or foreign
+    │   └── CassetteError           replay/file.py: a cassette that cannot be used
+    │       └── CassetteMiss        replay/calls.py: no recording for this call
+    ├── RoutingError                a router found no route and had no fallback
+    ├── StageError                  a sequential stage failed (``.state``: the last good state)
+    │   └── UndoFailed              patterns/compensation.py: undoing the finished stages failed too
+    ├── TaskFailed                  parallel tasks failed under on_error="raise" (``.gathered``)
+    ├── BackendError                a model failed, simulated or real (``.model``, ``.status``)
+    │   ├── RateLimited             HTTP 429 (``.retry_after``)
+    │   ├── Declined                grading/booking.py: lesson 3's hidden booking service declines a card
+    │   ├── Timeout                 (+ TimeoutError) a call ran past its time limit
+    │   └── ConnectionFailed        (+ ConnectionError) models/http.py: no connection to the server
+    │       └── ConnectionTimeout   (+ Timeout) models/http.py: connecting took too long
+    ├── Deadlock                    (+ RuntimeError) clock.py: every task waits and no timer is due
+    ├── Refused                     serve/http11.py: the classroom server refuses a request (its HTTP status)
+    └── GradingError                the grader's own errors
+        ├── CheckFailed             (+ AssertionError) grading/: check() in strict mode, an answer failed
+        ├── NotSolved               grading/: the answer is still the placeholder
+        ├── AuthoringError          (+ ValueError) grading/authoring.py: a malformed master notebook
+        └── DidNotFinish            grading/sandbox.py: a flow ran past its virtual-time limit
+
+Outside the tree on purpose: ``MalformedReply`` (models/replies.py, a ``ValueError`` that a
+backend turns into a ``BackendError`` naming the server) and the server's ``Idle`` (a
+connection with nothing more to read: not an error, a signal to close it), and the
+sandbox's ``TimedOut`` (grading/sandbox.py), which stops a learner's code from outside: an
+``except OrchestrationError`` in that code must not catch it.
+
 Failures and mistakes
 ---------------------
 Patterns tolerate *failures*: a model or back-end error, a timeout, or an error
@@ -177,3 +212,7 @@ class DataError(UsageError, ValueError):
 
     A usage error: no pattern skips it, retries it or falls back from it.
     """
+
+
+class GradingError(OrchestrationError):
+    """Base of the grader's own errors (see the tree above): a check's verdict, never a flow's failure."""

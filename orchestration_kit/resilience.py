@@ -24,6 +24,7 @@ from typing import Any
 from .context import Context
 from .errors import BackendError, ConfigurationError, Timeout, is_usage_error, note_where
 from .steps import Step, as_step
+from .trace import status_of
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ async def call_with_retry(
                     raise  # a mistake, or an error the policy does not retry: the span records it
                 else:
                     error = caught
-                span.status = "timeout" if isinstance(error, TimeoutError) else "error"
+                span.status = status_of(error)  # a 429 is "rate_limited" here as in the back-ends
                 span.error = f"{type(error).__name__}: {error}"
             if attempt == policy.attempts or not isinstance(error, policy.retry_on):
                 raise error
@@ -159,10 +160,21 @@ class Resilient(Step):
                 span.status, span.detail = "fallback", f"after {type(error).__name__}: {error}"
                 return await self.fallback(input, ctx)
 
-    def _draw(self, chart: Any) -> tuple[str, str]:
-        entry, exit_ = self.step._draw(chart)
+    def children(self) -> list[Step]:
+        """The steps directly inside this one, in order: the wrapped step, then its fallback."""
+        return [part for part in [self.step, self.fallback] if part is not None]
+
+    def draw(self, chart: Any) -> tuple[str, str]:
+        entry, exit_ = self.step.draw(chart)
         if self.fallback is not None:
-            fb_in, fb_out = self.fallback._draw(chart)
+            fb_in, fb_out = self.fallback.draw(chart)
             chart.edge(entry, fb_in, "on failure")
             return entry, fb_out
         return entry, exit_
+
+    def __repr__(self) -> str:
+        """``<Resilient 'specialist': timeout 5 s → retry 3 attempts → fallback generalist>`` (the order they apply in)."""
+        parts = [f"timeout {self.timeout:g} s"] if self.timeout is not None else []
+        parts += [f"retry {self.retry.attempts} attempts"] if self.retry is not None else []
+        parts += [f"fallback {self.fallback.name}"] if self.fallback is not None else []
+        return f"<Resilient {self.name!r}: {' → '.join(parts) or 'nothing added'}>"

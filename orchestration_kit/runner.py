@@ -32,7 +32,8 @@ from typing import Any
 
 from .clock import Clock, Deadlock, get_clock
 from .context import Context, _current_context, _current_span
-from .driver import LiveRun, cancel_runs, drive, on_a_fresh_loop, on_a_worker
+from .driver import LiveRun, cancel_runs, drive, on_a_fresh_loop
+from .workers import on_a_worker
 from .steps import as_step
 from .tasks import RunTasks
 from .trace import Trace

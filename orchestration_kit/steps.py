@@ -54,17 +54,29 @@ class Step:
 
         return Diagram.of(self)
 
-    def _draw(self, chart: Any) -> tuple[str, str]:
-        """Add this step to a Mermaid chart; return its (entry, exit) node ids."""
+    def children(self) -> list[Step]:
+        """The steps directly inside this one, in order; none for a model call or a function.
+
+        Every walk over a flow's tree goes through this: ``complexity()``, the skeletons'
+        ``outline()``, and (with ``draw``) the diagrams. A new pattern lists its parts here.
+        """
+        return []
+
+    def draw(self, chart: Any) -> tuple[str, str]:
+        """Add this step to a Mermaid chart (``pictures.diagrams.MermaidChart``); return its (entry, exit) node ids.
+
+        The drawing hook: a pattern draws its group and calls ``draw`` on its children.
+        """
         node = chart.node(self.name)
         return node, node
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.name!r})"
+        """``<FunctionStep 'shout'>``: what it is and its name (reprs are stable: notebooks store them)."""
+        return f"<{type(self).__name__} {self.name!r}>"
 
 
 class FunctionStep(Step):
-    """A plain function as a step; its name is the function's name.
+    """A plain function as a step; its name is the function's name, or a callable object's ``.name``.
 
     A blocking (non-async) function runs on a worker thread on the wall clock,
     and inline on the virtual clock (see the module docs).
@@ -72,12 +84,12 @@ class FunctionStep(Step):
 
     def __init__(self, fn: Callable[..., Any], name: str | None = None) -> None:
         self.fn = fn
-        self.name = name or getattr(fn, "__name__", type(fn).__name__)
+        self.name = name or _name_of(fn)
         self._wants_ctx = _takes_two_arguments(fn)
         self.blocking = not _is_async(fn)
 
     async def __call__(self, input: Any, ctx: Context) -> Any:
-        if ctx.in_span(self.name) or ctx.in_wrapper():  # the enclosing task or stage already records this time
+        if not ctx.needs_span(self.name, plain=True):  # the one rule: Context.needs_span
             return await self._call(input, ctx)
         async with ctx.span(self.name):
             return await self._call(input, ctx)
@@ -124,7 +136,7 @@ class Ask(Step):
         messages = [{"role": "user", "content": self.prompt.replace("{input}", str(input))}]
         if self.system:
             messages.insert(0, {"role": "system", "content": self.system})
-        if ctx.in_span(self.name) or self.name == getattr(self.model, "name", None):
+        if not ctx.needs_span(self.name, inside=getattr(self.model, "name", None)):
             return await self._ask(messages)  # the model's own span is enough
         async with ctx.span(self.name):  # a named role, e.g. "synthesis", around the model call
             return await self._ask(messages)
@@ -133,13 +145,30 @@ class Ask(Step):
         completion = await self.model.complete(messages, **self.options)
         return self.parse(completion.text) if self.parse else completion.text
 
-    def _draw(self, chart: Any) -> tuple[str, str]:
+    def draw(self, chart: Any) -> tuple[str, str]:
         model = getattr(self.model, "name", "model")
         node = chart.node(self.name if model in self.name else f"{self.name}\n({model})", shape="model")  # no name twice
         return node, node
 
     def __repr__(self) -> str:
-        return f"Ask({getattr(self.model, 'name', 'model')!r}, {self.prompt!r})"
+        """``<Ask 'draft' → generalist-small: 'Draft: {input}'>``."""
+        prompt = self.prompt if len(self.prompt) <= 60 else self.prompt[:59] + "…"
+        return f"<Ask {self.name!r} → {getattr(self.model, 'name', 'model')}: {prompt!r}>"
+
+
+def _name_of(fn: Callable[..., Any]) -> str:
+    """A function's ``__name__``; a callable object's ``name`` (as analyzers have), else its type's.
+
+    >>> class Rules:
+    ...     name = "keyword_rules"
+    ...     def __call__(self, text): return "billing"
+    >>> _name_of(len), _name_of(Rules())
+    ('len', 'keyword_rules')
+    """
+    own = getattr(fn, "name", None)
+    if isinstance(own, str) and own:
+        return own
+    return getattr(fn, "__name__", type(fn).__name__)
 
 
 def as_step(obj: Any, role: str = "step") -> Step:

@@ -13,10 +13,46 @@ form a ``Trace``::
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
+
+from .status import DEGRADED, FAILED, TROUBLE, Kind, Status, status_of  # noqa: F401 (the trace's words, read from here too)
 
 if TYPE_CHECKING:
     import pandas as pd
+
+
+def trouble(spans: Iterable[Span]) -> list[Span]:
+    """The spans among ``spans`` whose status is trouble, once retries are accounted for.
+
+    A failed attempt that another attempt followed is not trouble: the retry took
+    over, and whether it recovered shows in the later attempts. So an attempt span
+    counts only if it was the last try of its call, and nothing inside an attempt
+    that was retried counts either.
+
+    >>> [f"{s.name}: {s.status}" for s in trouble(result.trace)]
+    ['compliance: skipped', 'analysis: partial']
+    """
+    spans = list(spans)
+    by_id = {s.id: s for s in spans}
+    last_try: dict[tuple[int | None, str], int] = {}
+    for s in spans:
+        if s.kind == Kind.ATTEMPT:
+            key = (s.parent, s.name)
+            last_try[key] = max(last_try.get(key, 0), s.attempt)
+
+    def retried(span: Span) -> bool:
+        return span.kind == Kind.ATTEMPT and span.attempt < last_try[(span.parent, span.name)]
+
+    def inside_retried(span: Span) -> bool:
+        parent = by_id.get(span.parent) if span.parent is not None else None
+        while parent is not None:
+            if retried(parent):
+                return True
+            parent = by_id.get(parent.parent) if parent.parent is not None else None
+        return False
+
+    return [s for s in spans if s.status in TROUBLE and not retried(s) and not inside_retried(s)]
+
 
 # How times are kept: a run's clock counts whole nanoseconds (ints, exact); a span
 # stores readable float seconds made from them (``start = start_ns / 1e9``) and
@@ -42,7 +78,7 @@ class Span:
     id: int
     parent: int | None
     name: str
-    kind: str  # "flow", "step" or "model"
+    kind: Kind  # what the span times (see Kind); a plain string is read as one
     pattern: str = ""  # "router", "parallel", "sequential", "hierarchical" for flows
     model: str = ""
     start: float = 0.0
@@ -50,12 +86,23 @@ class Span:
     tokens_in: int = 0
     tokens_out: int = 0
     cost: float = 0.0
-    status: str = "ok"  # ok, error, timeout, cancelled, fallback, partial, rolled_back, ...
+    status: Status = Status.OK  # how it ended (see Status); a plain string is read as one
     error: str = ""
     detail: str = ""
     attempt: int = 1
     route: str = ""  # the route a router or hierarchical top level chose ("" if none)
     confidence: float | None = None  # how sure that routing decision was
+
+    def __post_init__(self) -> None:
+        for name, vocabulary in (("kind", Kind), ("status", Status)):
+            value = getattr(self, name)
+            if not isinstance(value, vocabulary):
+                try:
+                    object.__setattr__(self, name, vocabulary(value))
+                except ValueError:
+                    known = ", ".join(v.value for v in vocabulary)
+                    raise ValueError(f"span {self.name!r}: {name} {value!r} is not one of {known} "
+                                     f"(add it to trace.{vocabulary.__name__} with what it means)") from None
 
     @property
     def start_ns(self) -> int:
@@ -107,7 +154,7 @@ class Trace:
 
     @property
     def model_calls(self) -> list[Span]:
-        return [s for s in self if s.kind == "model"]
+        return [s for s in self if s.kind == Kind.MODEL]
 
     @property
     def cost(self) -> float:
@@ -153,7 +200,7 @@ class Trace:
         import pandas as pd  # imported here: the package itself stays quick to import
 
         columns = [f.name for f in fields(Span)]
-        rows = [asdict(s) | {"duration": s.duration} for s in self]
+        rows = [asdict(s) | {"kind": str(s.kind), "status": str(s.status), "duration": s.duration} for s in self]
         frame = pd.DataFrame(rows, columns=columns + ["duration"])
         frame["parent"] = frame["parent"].astype("Int64")  # the root has no parent: <NA>, not NaN
         order = ["id", "parent", "name", "kind", "pattern", "model", "start", "end", "duration"]

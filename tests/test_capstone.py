@@ -12,9 +12,9 @@ import pytest
 from orchestration_kit import Ask, BackendError, Parallel, RateLimited, datasets, run
 from orchestration_kit.grading import grade
 from orchestration_kit.grading.lesson09 import holdout_cases, reference_real_time
-from orchestration_kit.hospital import SCENARIOS, Hospital
-from orchestration_kit.scorecard import score
-from orchestration_kit.scorecard_rules import Answer, CaseRun, p95, read_answer, unsafe
+from orchestration_kit.course.hospital import SCENARIOS, Hospital
+from orchestration_kit.course.scorecard import score
+from orchestration_kit.course.scorecard_rules import Answer, CaseRun, p95, read_answer, unsafe
 from capstone_designs import big_model, chapter, decide, flat, no_handling, voting
 
 CASE = datasets.healthcare_cases().set_index("id").loc["h003", "text"]
@@ -87,7 +87,7 @@ def run_of(answer: Answer, checks=(), expected=("lab:potassium_high",), recommen
 
 
 def test_a_model_missing_a_flag_is_a_mistake_but_a_check_that_never_answered_is_unsafe():
-    from orchestration_kit.hospital import CheckCall
+    from orchestration_kit.course.hospital import CheckCall
 
     missed = run_of(Answer("routine_follow_up", (), False), [CheckCall("labs", "generalist-small", True)])
     never_read = run_of(Answer("routine_follow_up", (), False), [CheckCall("labs", "clinical-specialist", False)])
@@ -97,7 +97,7 @@ def test_a_model_missing_a_flag_is_a_mistake_but_a_check_that_never_answered_is_
 
 
 def test_a_flag_found_by_a_check_and_dropped_before_the_answer_is_unsafe():
-    from orchestration_kit.hospital import CheckCall
+    from orchestration_kit.course.hospital import CheckCall
 
     found = CheckCall("labs", "clinical-specialist", True, ("lab:potassium_high",))
     assert "lost before the answer" in unsafe(run_of(Answer("routine_follow_up", (), False), [found]))

@@ -11,7 +11,7 @@ import pytest
 from orchestration_kit import Parallel, RealTimeRequired, Sequential, arun, run
 from orchestration_kit.clock import require_wall_clock
 
-from conftest import failing, sleeper
+from timed_steps import failing, sleeper
 
 
 def test_virtual_sleep_takes_exactly_its_duration_and_no_real_time():

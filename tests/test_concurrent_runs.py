@@ -11,7 +11,7 @@ from orchestration_kit import Ask, Parallel, Sequential, arun, run
 from orchestration_kit.measure.evaluate import evaluate
 from orchestration_kit.driver import live_runs
 
-from conftest import sleeper
+from timed_steps import sleeper
 from servers import ServerProcess, kit_server_command
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from orchestration_kit import ConfigurationError, run
-from orchestration_kit.guidance import CHAPTER_GUIDANCE, bullets_for, questions_for
+from orchestration_kit.design.guidance import CHAPTER_GUIDANCE, bullets_for, questions_for
 from orchestration_kit.design.guide import GuideForm, ProcessDescription, recommend
 
 CHAPTER = Path(__file__).resolve().parents[2] / "shared" / "chapter.txt"

@@ -35,7 +35,7 @@ from orchestration_kit.replay.cassette import Cassette
 from orchestration_kit.replay.calls import CassetteMiss
 from orchestration_kit.errors import is_usage_error
 
-from conftest import failing, sleeper
+from timed_steps import failing, sleeper
 
 
 def typo(x):

@@ -11,7 +11,7 @@ pytest.importorskip("langgraph", reason="LangGraph is not installed: pip install
 
 from orchestration_kit import datasets, run  # noqa: E402
 from orchestration_kit.bridges.langgraph_flow import GraphStep, kit_real_time, real_time_graph  # noqa: E402
-from orchestration_kit.hospital import Hospital  # noqa: E402
+from orchestration_kit.course.hospital import Hospital  # noqa: E402
 
 CASES = datasets.healthcare_cases()
 

@@ -6,7 +6,7 @@ import asyncio
 
 from orchestration_kit import Ask, BackendError, RateLimited, Resilient, RetryPolicy, run
 from orchestration_kit.grading import grade
-from orchestration_kit.helpdesk import help_desk
+from orchestration_kit.course.helpdesk import help_desk
 
 
 def verdicts(result) -> dict[str, bool]:

@@ -18,9 +18,9 @@ from orchestration_kit import (
     TaskFailed,
     run,
 )
-from orchestration_kit.patterns.router import choose_routes
+from orchestration_kit.patterns.router import Choice, choose_routes
 
-from conftest import failing, sleeper
+from timed_steps import failing, sleeper
 
 
 def troubled_sub() -> Parallel:
@@ -77,7 +77,7 @@ def test_feedback_is_isolated_inside_a_router_with_several_routes_too():
     ],
 )
 def test_router_and_hierarchical_refuse_the_same_decisions_for_the_same_reasons(decided, problem):
-    assert choose_routes(decided, ["billing", "technical"], 0.6) == ([], problem)
+    assert choose_routes(decided, ["billing", "technical"], 0.6) == Choice(problem=problem)
     routes = {"billing": lambda x: "b", "technical": lambda x: "t"}
     router = run(Router(lambda x: decided, routes, fallback=lambda x: "generalist", threshold=0.6), "x")
     assert router.trace.find("router")[0].detail == f"fallback: {problem}"

@@ -24,7 +24,7 @@ from orchestration_kit import (
     run,
 )
 
-from conftest import failing, sleeper
+from timed_steps import failing, sleeper
 
 ROUTES = {"billing": lambda q: "billing team", "technical": lambda q: "tech team"}
 RULES = KeywordRules({"billing": ["invoice", "refund"], "technical": ["crash", "error"]})

@@ -13,7 +13,7 @@ from orchestration_kit import (
     run,
 )
 
-from conftest import sleeper
+from timed_steps import sleeper
 
 BRANCHES = {"fast": sleeper(0.3), "medium": sleeper(1.0), "slow": sleeper(2.0)}
 

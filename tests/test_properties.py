@@ -80,7 +80,7 @@ class Hier:
 
 
 Plan = Union[Sleep, Seq, Par, Route, Hier]
-TROUBLE = ("error", "failed", "timeout", "rolled_back", "partial", "fallback", "skipped", "cancelled")
+from orchestration_kit.status import TROUBLE  # noqa: E402 (the trouble set, defined once in the kit)
 
 
 def plans(failures: bool = False) -> st.SearchStrategy[Plan]:

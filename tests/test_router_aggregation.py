@@ -7,7 +7,7 @@ import pytest
 from orchestration_kit import Ask, ConfigurationError, Decision, Router, SimulatedModel, run
 from orchestration_kit.patterns import MultiRoute, ResultAggregator
 from orchestration_kit.patterns.aggregator import FIELDS, read_answer
-from orchestration_kit.patterns.llm_analyzer import llm_analyzer
+from orchestration_kit.routing.llm_analyzer import llm_analyzer
 
 JSON_ANSWER = '{"label": "app_crash", "confidence": 0.9, "reply": "Update the app."}'
 

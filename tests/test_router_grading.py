@@ -13,7 +13,7 @@ from orchestration_kit.grading import check  # noqa: E402
 from orchestration_kit.grading.lesson01 import GIVEN_RULES, hidden_rows  # noqa: E402
 from orchestration_kit.grading.lesson01_design import measure_design  # noqa: E402
 from orchestration_kit.patterns import MultiRoute, ResultAggregator  # noqa: E402
-from orchestration_kit.routing.trained import TrainedRouter  # noqa: E402
+from orchestration_kit.routing.trained import TrainedClassifier  # noqa: E402
 
 SOLUTION_WORDS = ["account", "password", "email", "user", "users", "admin", "admins", "profile", "delete",
                   "username", "reset", "forgot", "colleague", "name", "address", "erase"]
@@ -66,7 +66,7 @@ def test_the_formats_check_accepts_a_hand_written_aggregator_too():
 @pytest.fixture(scope="module")
 def trained():
     train = datasets.customer_queries("train")
-    return TrainedRouter().fit(train.text, train.label)
+    return TrainedClassifier().fit(train.text, train.label)
 
 
 def _routes(models):

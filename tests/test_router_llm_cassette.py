@@ -6,7 +6,7 @@ from collections import Counter
 
 from orchestration_kit import config, datasets, run
 from orchestration_kit.replay.cassette import Cassette
-from orchestration_kit.patterns.llm_analyzer import llm_analyzer
+from orchestration_kit.routing.llm_analyzer import llm_analyzer
 from orchestration_kit.paths import DATA_DIR
 
 CASSETTE = DATA_DIR / "cassettes" / "01_llm_router.jsonl"

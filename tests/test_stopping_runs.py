@@ -14,7 +14,7 @@ from orchestration_kit import Ask, ModelProfile, Parallel, SimulatedModel, run
 from orchestration_kit.clock import Deadlock
 from orchestration_kit.driver import cancel_runs, live_runs
 
-from conftest import sleeper
+from timed_steps import sleeper
 
 
 # -- a run that can never finish -------------------------------------------------------------------

@@ -8,7 +8,7 @@ import pytest
 
 from orchestration_kit import Ask, Parallel, Resilient, RetryPolicy, SimulatedModel, TaskFailed, Timeout, arun, run
 
-from conftest import sleeper
+from timed_steps import sleeper
 
 
 # -- a timeout from inside the step is not the step's own timeout ---------------------------------

@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 
 from orchestration_kit import Ask, Decision, Hierarchical, Parallel, Router, Sequential, SimulatedModel, Stage, run
 
-from conftest import sleeper
+from timed_steps import sleeper
 
 
 def healthcare_shaped_flow():

@@ -12,7 +12,7 @@ from orchestration_kit import (Ask, Hierarchical, Parallel, Resilient, Router, S
 from orchestration_kit.measure.explorer import explorer, parallel_vs_sequential
 from orchestration_kit.measure.tradeoffs import children, compare_patterns, complexity, measure, peak_concurrency, plot_latency
 
-from conftest import failing, sleeper
+from timed_steps import failing, sleeper
 
 matplotlib.use("Agg")
 

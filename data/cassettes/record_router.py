@@ -26,7 +26,7 @@ def main() -> int:
     from orchestration_kit import config, datasets, run
     from orchestration_kit.replay.cassette import Cassette
     from orchestration_kit.serve.local_llm import LocalLLM
-    from orchestration_kit.patterns.llm_analyzer import llm_analyzer
+    from orchestration_kit.routing.llm_analyzer import llm_analyzer
 
     test = datasets.customer_queries("test")
     with LocalLLM(threads=2) as llm:

@@ -22,7 +22,8 @@ import operator
 import re
 from typing import Annotated, Any, TypedDict
 
-from .. import Ask, Decision, Parallel, Router, Step
+from ..patterns import Decision, Parallel, Router
+from ..steps import Ask, Step
 from ..models.skills import parse_json
 
 LABS = "Check this case's lab results:\n{input}"

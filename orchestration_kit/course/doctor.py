@@ -27,7 +27,8 @@ def checks() -> list[tuple[str, bool, str]]:
     for package, purpose in NEEDED.items():
         found = importlib.util.find_spec(package) is not None
         results.append((package, found, purpose if found else f"missing: needed for {purpose}"))
-    from .. import Parallel, run
+    from ..patterns import Parallel
+    from ..runner import run
 
     latency = run(Parallel(tasks={"a": _sleeper(0.5), "b": _sleeper(2.0)}), None).trace.latency
     results.append(("virtual clock", latency == 2.0, f"parallel of 0.5 s and 2.0 s took {latency} s (virtual)"))

@@ -44,6 +44,8 @@ from ..errors import ConfigurationError
 from ..models import SimulatedModel
 from ..steps import Step
 from ..pictures.diagrams import Diagram, MermaidChart
+from .settings import THRESHOLD, TIMEOUTS, attempts_for
+from .skeleton import Skeleton
 
 LATENCY_BUDGETS = ("tight", "moderate", "relaxed")  # a person waits / minutes are fine / overnight is fine
 FAILURE_TOLERANCES = ("high", "low")  # a partial answer is useful / an incomplete answer must not go out
@@ -54,8 +56,6 @@ QUESTIONS = {  # the yes/no design question -> the field that names its parts
 PLACEHOLDERS = {"routes": ("kind_a", "kind_b"), "tasks": ("task_a", "task_b"),
                 "steps": ("step_1", "step_2"), "tiers": ("tier_1", "tier_2")}
 PREFERENCES = ("simple_logic", "concurrent_capacity", "latency_for_clarity")  # yes/no answers that refine the patterns
-THRESHOLD = 0.6  # a routing decision less sure than this goes to the fallback (or up a tier)
-TIMEOUTS = {"tight": 2.0, "moderate": 10.0, "relaxed": 30.0}  # seconds per call, by latency budget
 
 
 @dataclass(frozen=True)
@@ -159,8 +159,6 @@ class Recommendation:
         named in the input; pass your own to replace it.
         """
         worker = worker or SimulatedModel(self.worker)
-        from .skeleton import Skeleton  # imported here: skeleton.py reads this module's settings
-
         return Skeleton(self, worker, generalist or SimulatedModel("generalist-large")).flow(top, analyzer)
 
     def diagram(self) -> Diagram:
@@ -248,11 +246,6 @@ def recommend(process: ProcessDescription) -> Recommendation:
                               "simplest, fastest and cheapest design", f"{attempts_for(p)} attempts, then the generalist",
                               "generalist fallback"))
     return Recommendation(process, tuple(choices), _settings(p))
-
-
-def attempts_for(p: ProcessDescription) -> int:
-    """Attempts per call: fewer when the latency budget is tight."""
-    return 2 if p.latency_budget == "tight" else 3
 
 
 def _settings(p: ProcessDescription) -> tuple[str, ...]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .guide import THRESHOLD, TIMEOUTS, attempts_for
+from .settings import THRESHOLD, TIMEOUTS, attempts_for
 from ..patterns import Hierarchical, HumanReview, KeywordRules, Parallel, Router, Sequential, Stage
 from ..patterns.hierarchical import Feedback, default_escalate_when
 from ..resilience import Resilient, RetryPolicy
@@ -95,7 +95,7 @@ class Skeleton:
 def _mentions(names: tuple[str, ...], label: str) -> KeywordRules:
     """Skeleton routing logic: the name mentioned in the input wins ("real_time" also matches "real time")."""
     rules = KeywordRules({name: [name.replace("_", " ")] for name in names})
-    rules.__name__ = label  # the analyzer's name in traces and diagrams
+    rules.name = label  # the analyzer's name in traces and diagrams
     return rules
 
 
@@ -106,14 +106,10 @@ def _has_output(output: Any) -> bool | str:
 
 def _degraded(feedback: Feedback) -> str | None:
     """Low failure tolerance: escalate a sub-orchestration that failed or had to degrade anything."""
-    degraded = [issue for issue in feedback.issues if issue.rsplit(": ", 1)[-1] in _DEGRADED]
-    if feedback.status == "ok" and not degraded:
+    if feedback.ok:  # a retried attempt that recovered is not an issue (trace.trouble)
         return None
-    found = f" ({', '.join(degraded)})" if degraded else ""
+    found = f" ({', '.join(feedback.issues)})" if feedback.issues else ""
     return f"sub-orchestration {feedback.route!r} ended {feedback.status}{found}"
-
-
-_DEGRADED = ("partial", "skipped", "fallback", "rolled_back", "failed")  # retried attempts that recovered do not count
 
 
 def outline(flow: Any) -> str:
@@ -122,28 +118,30 @@ def outline(flow: Any) -> str:
     Routes and tiers whose handlers share one outline are written once after ``>``.
     """
     step = _unwrap(flow)
-    if isinstance(step, (Router, Hierarchical)):
-        handlers = step.routes if isinstance(step, Router) else step.sub
-        kind = "router" if isinstance(step, Router) else "hierarchical"
+    kind = getattr(step, "pattern", "")
+    if kind in ("router", "hierarchical"):
+        handlers = step.routes if kind == "router" else step.sub
         inner = {name: outline(h) for name, h in handlers.items() if _is_pattern(h)}
         if not inner:
             return f"{kind}({', '.join(handlers)})"
         if len(inner) == len(handlers) and len(set(inner.values())) == 1:
             return f"{kind}({', '.join(handlers)}) > {next(iter(inner.values()))}"
         return f"{kind}({', '.join(f'{n} > {inner[n]}' if n in inner else n for n in handlers)})"
-    if isinstance(step, Parallel):
+    if kind == "parallel":
         return f"parallel({', '.join(outline(t) if _is_pattern(t) else n for n, t in step.tasks.items())})"
-    if isinstance(step, Sequential):
+    if kind == "sequential":
         return f"sequential({', '.join(outline(s) if _is_pattern(s) else s.name for s in step.stages)})"
+    if kind:  # a pattern of your own: its children, as it lists them
+        return f"{kind}({', '.join(outline(c) if _is_pattern(c) else c.name for c in step.children())})"
     return getattr(step, "name", type(step).__name__)
 
 
 def _unwrap(step: Any) -> Any:
-    """A Stage or Resilient wrapper stands for the step inside it."""
+    """A Stage or Resilient wrapper stands for the step inside it (its first child)."""
     while isinstance(step, (Stage, Resilient)):
-        step = step.step
+        step = step.children()[0]
     return step
 
 
 def _is_pattern(step: Any) -> bool:
-    return isinstance(_unwrap(step), (Router, Parallel, Sequential, Hierarchical))
+    return bool(getattr(_unwrap(step), "pattern", ""))

@@ -39,6 +39,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable
 
 from .display import show
+from ..errors import GradingError
 from .fixtures import fixtures_kept, within
 from .sandbox import (  # noqa: F401 (TIME_LIMIT_ENV and run_answer are for lesson modules and the shell)
     TIME_LIMIT_ENV, DidNotFinish, TimedOut, captured_output, run_answer, run_cases, time_limit_from_env,
@@ -73,11 +74,11 @@ class Exercise:
 EXERCISES: dict[str, Exercise] = {}
 
 
-class CheckFailed(AssertionError):
+class CheckFailed(GradingError, AssertionError):
     """Raised by ``check()`` in strict mode (CI) when an answer does not pass."""
 
 
-class NotSolved(Exception):
+class NotSolved(GradingError):
     """Raised inside a check when the learner's code still returns the placeholder."""
 
 

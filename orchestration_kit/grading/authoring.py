@@ -26,13 +26,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..errors import GradingError
 from . import RESULTS_ENV, STRICT_ENV
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 SOLUTION_ONLY = "solution-only"
 
 
-class AuthoringError(ValueError):
+class AuthoringError(GradingError, ValueError):
     """A master notebook is malformed (e.g. a BEGIN marker without its END)."""
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Callable, Iterator
 
-from .. import BackendError, Escalation, Sequential
+from ..errors import BackendError
+from ..patterns import Escalation, Sequential
 from . import Case, describe, exercise, solved, try_run
 
 

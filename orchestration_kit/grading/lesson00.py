@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Callable, Iterator
 
-from .. import BackendError, Parallel, Router, Sequential, run
+from ..errors import BackendError
+from ..patterns import Parallel, Router, Sequential
+from ..runner import run
 from ..models import load_profiles
 from . import Case, describe, exercise, one_line, solved
 

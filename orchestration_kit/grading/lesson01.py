@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator
 
-from .. import Ask, KeywordRules, Router, SimulatedModel
+from ..models import SimulatedModel
+from ..patterns import KeywordRules, Router
+from ..steps import Ask
 from ..measure.evaluate import evaluate
 from ..models import load_profiles
 from . import Case, DidNotFinish, describe, exercise, one_line, run_answer, solved
+from .lesson01_messages import DEPARTMENTS, HIDDEN_MESSAGES, handler, hidden_queries, hidden_rows  # noqa: F401
 
-DEPARTMENTS = ("billing", "technical", "product", "account")
-PROMPT = "Resolve this customer message: {input}"  # the handlers' prompt, as in the lesson
 
 # The exercise starts from these rules (the same as in the exercise notebook).
 GIVEN_RULES = {
@@ -27,11 +28,6 @@ GIVEN_RULES = {
 }
 
 
-def handler(model: SimulatedModel, skill: str) -> Ask:
-    """A model in the role of one department's handler."""
-    return Ask(model, PROMPT, skill=skill, name=f"{skill} ({model.name})")
-
-
 def _routing(rules: Any, texts: list[str]) -> list[str]:
     """The department the rules choose for each text ("general" when no keyword matched)."""
     return [rules(text).route or "general" for text in texts]
@@ -39,36 +35,13 @@ def _routing(rules: Any, texts: list[str]) -> list[str]:
 
 # -- exercise 1 -----------------------------------------------------------------
 RECALL_FLOOR, PRECISION_FLOOR = 0.55, 0.85
-HIDDEN_SEED = 1101  # the data set's generator with another seed: messages the learner has never seen
-
-
-def hidden_rows() -> list[dict[str, str]]:
-    """Held-out messages for grading: the data set's generator run with another seed.
-
-    Same departments, intents and phrase banks as the shipped 384, different messages;
-    the few that happen to equal a shipped message are left out, so rules fitted to
-    any shipped message (the test set's included) gain nothing from having seen it.
-    """
-    import random
-
-    from ..course import datasets
-    from ..data import generate_datasets
-
-    shipped = {text.lower() for text in datasets.customer_queries().text}
-    rows = [row for row in generate_datasets.customer_queries(random.Random(HIDDEN_SEED))
-            if row["text"].lower() not in shipped]
-    return rows
-
-
-def hidden_queries() -> tuple[list[str], list[str]]:
-    """The held-out messages' texts and departments."""
-    rows = hidden_rows()
-    return [row["text"] for row in rows], [row["label"] for row in rows]
 
 
 @exercise("01.keywords", "Keyword rules for the missing account route",
           start="replace None with KeywordRules({...}): the three given routes plus an 'account' route")
 def _keywords(rules: Any) -> Iterator[Case]:
+    from ..course import datasets
+
     is_rules = isinstance(rules, KeywordRules)
     yield Case("it is a KeywordRules", is_rules,
                f"got a {describe(rules)}; wrap your dict: rules = KeywordRules({{...}})")
@@ -150,14 +123,6 @@ def _threshold(router: Any) -> Iterator[Case]:
 
 
 # -- exercise 3: an error case -------------------------------------------------------
-HIDDEN_MESSAGES = {  # clear messages that any of the lesson's analyzers routes correctly
-    "billing": "I was charged twice for my subscription this month and want the extra charge refunded",
-    "technical": "The desktop app crashes every time I open the reports page",
-    "product": "Is the dark mode feature available on the basic plan?",
-    "account": "I forgot my password and need a reset link",
-}
-
-
 def _routes(**failures: dict[str, Any]) -> dict[str, Ask]:
     """The lesson's routes, with failures injected into some specialists, e.g. billing={"error_rate": 1.0}.
 

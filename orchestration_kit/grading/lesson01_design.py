@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator
 
-from .. import KeywordRules, Router, SimulatedModel
+from ..models import SimulatedModel
+from ..patterns import KeywordRules, Router
 from ..measure.evaluate import default_prediction, evaluate
 from ..models import load_profiles
 from ..patterns.aggregator import FIELDS
 from ..models.skills.support import INTENTS, REPLIES, understand_intent
 from . import Case, DidNotFinish, NotSolved, describe, exercise, one_line, run_answer, solved
-from .lesson01 import DEPARTMENTS, HIDDEN_MESSAGES, handler, hidden_rows
+from .lesson01_messages import DEPARTMENTS, HIDDEN_MESSAGES, handler, hidden_rows
 
 
 # -- exercise: response formats ----------------------------------------------------------------

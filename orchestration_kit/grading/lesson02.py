@@ -14,7 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
-from .. import Ask, Parallel, SimulatedModel, Step, run
+from ..models import SimulatedModel
+from ..patterns import Parallel
+from ..runner import run
+from ..steps import Ask, Step
 from ..patterns import Gathered
 from ..models.skills.parse import parse_json
 from . import Case, DidNotFinish, describe, exercise, one_line, run_answer, solved

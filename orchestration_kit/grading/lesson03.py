@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator
 
-from .. import BackendError, Sequential
+from ..errors import BackendError
+from ..patterns import Sequential
 from ..course import datasets
 from ..models import SimulatedModel
 from ..models.skills import parse_json

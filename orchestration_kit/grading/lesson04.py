@@ -9,17 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator
 
-from .. import (
-    BackendError,
-    Feedback,
-    Hierarchical,
-    HumanReview,
-    Parallel,
-    Review,
-    Sequential,
-    Stage,
-    resolve,
-)
+from ..errors import BackendError
+from ..patterns import Feedback, Hierarchical, HumanReview, Parallel, Review, Sequential, Stage, resolve
 from ..course import datasets
 from . import Case, describe, exercise, one_line, solved, try_run
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from .. import Escalation, Review, SimulatedModel
+from ..models import SimulatedModel
+from ..patterns import Escalation, Review
 from ..course import datasets
 from . import Case, describe, exercise, one_line, solved, try_run
 

@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
-from .. import Feedback, Hierarchical, HumanReview, Parallel, Review, SendBack, Sequential, Stage
+from ..patterns import Feedback, Hierarchical, HumanReview, Parallel, Review, SendBack, Sequential, Stage
 from ..patterns import EscalationFileError
 from ..patterns.feedback import as_send_back
 from . import Case, describe, exercise, one_line, solved, try_run
@@ -110,7 +110,7 @@ def _claims() -> Hierarchical:
 @exercise("04.resume", "Settle a saved escalation another day and resume the flow",
           start="write the body of approve_later(flow, path): load, resolve, resume, return the result")
 def _resume(approve_later: Any) -> Iterator[Case]:
-    from .. import run
+    from ..runner import run
 
     yield Case("approve_later is a function", callable(approve_later),
                f"got a {describe(approve_later)}; define it with def approve_later(flow, path): ...")

@@ -11,7 +11,11 @@ import asyncio
 import math
 from typing import Any, Iterator
 
-from .. import Ask, Hierarchical, Parallel, Resilient, RetryPolicy, Router, Sequential, SimulatedModel, Stage, run
+from ..models import SimulatedModel
+from ..patterns import Hierarchical, Parallel, Router, Sequential, Stage
+from ..resilience import Resilient, RetryPolicy
+from ..runner import run
+from ..steps import Ask
 from . import Case, describe, exercise, one_line, solved
 
 

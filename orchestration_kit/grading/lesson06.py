@@ -11,7 +11,9 @@ import asyncio
 import re
 from typing import Any, Iterator
 
-from .. import Ask, Escalation, Hierarchical, HumanReview, Parallel, Sequential, SimulatedModel, Stage, Step
+from ..models import SimulatedModel
+from ..patterns import Escalation, Hierarchical, HumanReview, Parallel, Sequential, Stage
+from ..steps import Ask, Step
 from ..course import datasets
 from ..models.skills import parse_json
 from . import Case, describe, exercise, one_line, run_answer, solved
@@ -259,7 +261,7 @@ BATCH_DEADLINE_S = 60.0  # overnight, nobody waits: but every case must be done 
 
 
 def _batch_cases() -> list[dict[str, Any]]:
-    from ..hospital import new_cases
+    from ..course.hospital import new_cases
 
     return [row for row in new_cases(BATCH_SEED, prefix="b") if row["urgency"] == "batch"]
 
@@ -267,9 +269,9 @@ def _batch_cases() -> list[dict[str, Any]]:
 @exercise("06.batch_design", "Design the overnight batch tier: accurate, cheap, safe on a bad night",
           start="write the body of build_batch(hospital): a flow for one batch case, every model from the hospital")
 def _batch_design(build_batch: Any) -> Iterator[Case]:
-    from ..hospital import Hospital
-    from ..scorecard import score
-    from ..scorecard_rules import Targets
+    from ..course.hospital import Hospital
+    from ..course.scorecard import score
+    from ..course.scorecard_rules import Targets
 
     yield Case("build_batch is a function", callable(build_batch),
                f"got a {describe(build_batch)}; define it with def build_batch(hospital): ...")

@@ -13,7 +13,10 @@ import inspect
 from pathlib import Path
 from typing import Any, Iterator
 
-from .. import BackendError, Parallel, RateLimited, SimulatedModel, run
+from ..errors import BackendError, RateLimited
+from ..models import SimulatedModel
+from ..patterns import Parallel
+from ..runner import run
 from ..models import config as model_config
 from ..replay.cassette import Cassette, Playback
 from ..models.base import Completion, Usage, as_messages, estimate_tokens, model_span, record_completion
@@ -219,7 +222,7 @@ WORKING_DAYS = ("normal", "rate limited")  # the days the primary can answer eve
 def _desk_runs(build_helpdesk: Any) -> list[dict[str, Any]]:
     """Each hidden question on each day, with a fresh primary and backup: output or error, latency, cost, requests."""
     from .sandbox import run_answer
-    from ..helpdesk import DAYS, help_desk
+    from ..course.helpdesk import DAYS, help_desk
 
     runs = []
     for day in DAYS:
@@ -252,7 +255,7 @@ def _retry_after_broken(runs: list[dict[str, Any]]) -> str:
           start="write the body of build_helpdesk(primary, backup): a flow that takes a question, returns an answer")
 def _helpdesk_design(build_helpdesk: Any) -> Iterator[Case]:
     from .sandbox import run_answer
-    from ..helpdesk import BACKUP, help_desk, recorded_calls, recorded_primary
+    from ..course.helpdesk import BACKUP, help_desk, recorded_calls, recorded_primary
     from ..models.simulated import Failures
 
     yield Case("build_helpdesk is a function", callable(build_helpdesk),

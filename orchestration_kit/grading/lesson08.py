@@ -11,7 +11,8 @@ import asyncio
 import itertools
 from typing import Any, Callable, Iterator
 
-from .. import BackendError, Escalation, Hierarchical, Parallel, Review, Router, Sequential
+from ..errors import BackendError
+from ..patterns import Escalation, Hierarchical, Parallel, Review, Router, Sequential
 from ..course.datasets import business_documents, pipeline_documents
 from ..design.guide import ProcessDescription, recommend
 from ..design.skeleton import outline

@@ -4,7 +4,7 @@ SYNTHETIC DATA, FOR TEACHING ORCHESTRATION, NOT MEDICAL ADVICE. The hidden
 cases are 48 new fictional cases, made by the course's own generator
 (data/generate_datasets.py) with another seed, so their ground truth follows
 the same written rules as the shipped data. Every verdict comes from the
-scorecard (orchestration_kit/scorecard.py): outputs, times and bills, never
+scorecard (orchestration_kit/course/scorecard.py): outputs, times and bills, never
 the design's shape, so any architecture that meets the spec passes.
 """
 
@@ -13,10 +13,13 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Iterator
 
-from .. import Parallel, RateLimited, Resilient, RetryPolicy, Step
-from ..hospital import Hospital, new_cases
-from ..scorecard import Scorecard, score
-from ..scorecard_rules import Targets, timeline_text
+from ..errors import RateLimited
+from ..patterns import Parallel
+from ..resilience import Resilient, RetryPolicy
+from ..steps import Step
+from ..course.hospital import Hospital, new_cases
+from ..course.scorecard import Scorecard, score
+from ..course.scorecard_rules import Targets, timeline_text
 from ..models.skills import parse_json
 from . import Case, describe, exercise, one_line, run_answer, solved
 

@@ -39,6 +39,7 @@ import threading
 from typing import Any, Callable, Iterable, Iterator
 
 from ..context import Context
+from ..errors import GradingError
 from ..runner import RunResult, run
 from ..steps import Step, as_step
 
@@ -184,7 +185,7 @@ def _raise_in(thread: threading.Thread) -> bool:
 
 
 # -- virtual time: a limit for flows ---------------------------------------------
-class DidNotFinish(Exception):
+class DidNotFinish(GradingError):
     """A learner's flow was still running when its virtual-time limit ran out."""
 
     def __init__(self, seconds: float) -> None:

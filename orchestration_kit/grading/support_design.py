@@ -21,7 +21,8 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from .. import SimulatedModel, Step
+from ..models import SimulatedModel
+from ..steps import Step
 from . import Case, DidNotFinish, describe, exercise, one_line, run_answer, solved
 
 MIN_ACCURACY = 0.78  # share of all hidden runs answered with the right intent

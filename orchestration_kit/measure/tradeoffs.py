@@ -55,22 +55,12 @@ PATTERNS = (Router, Parallel, Sequential, Hierarchical)
 
 # -- complexity: counted from the flow's objects ----------------------------------
 def children(step: Step) -> list[Step]:
-    """The steps directly inside ``step``, in order (none for a model call or a plain function)."""
-    if isinstance(step, Router):
-        parts = [step.analyzer, *step.routes.values(), step.fallback, step.aggregator]
-    elif isinstance(step, Parallel):
-        parts = [step.splitter, *step.tasks.values(), step.synthesizer]
-    elif isinstance(step, Sequential):
-        parts = list(step.stages)
-    elif isinstance(step, Hierarchical):
-        parts = [step.top, *step.sub.values(), step.escalate]
-    elif isinstance(step, Stage):
-        parts = [step.step, step.alternative]
-    elif isinstance(step, Resilient):
-        parts = [step.step, step.fallback]
-    else:
-        parts = []
-    return [part for part in parts if part is not None]
+    """The steps directly inside ``step``, in order (none for a model call or a plain function).
+
+    The same as ``step.children()``: each pattern lists its own parts, so a new pattern
+    needs no change here.
+    """
+    return step.children()
 
 
 def complexity(flow: Any) -> dict[str, int]:
@@ -92,7 +82,7 @@ def complexity(flow: Any) -> dict[str, int]:
 
     def walk(step: Step, depth: int) -> None:
         inner = children(step)
-        if isinstance(step, PATTERNS):
+        if getattr(step, "pattern", ""):  # Router, Parallel, Sequential, Hierarchical, or a pattern of your own
             counts["patterns"] += 1
             depth += 1
             counts["depth"] = max(counts["depth"], depth)

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, TypeV
 import httpx
 
 from ..context import current_context
-from ..errors import BackendError, RateLimited, Timeout
+from ..errors import BackendError, Timeout
+from ..trace import status_of
 from .http import is_retryable, jittered, safe_url, transport_error
 
 if TYPE_CHECKING:
@@ -91,10 +92,8 @@ async def attempt_span(model: str, attempt: int) -> AsyncIterator[Any]:
 
 
 def status_word(error: BaseException) -> str:
-    """How a failed attempt shows in the trace's status column."""
-    if isinstance(error, RateLimited):
-        return "rate_limited"
-    return "timeout" if isinstance(error, TimeoutError) else "error"
+    """How a failed attempt shows in the trace's status column (the one rule: ``trace.status_of``)."""
+    return status_of(error)
 
 
 async def within(seconds: float | None, work: Awaitable[T], model: str) -> T:

@@ -184,9 +184,15 @@ class HumanReview(Step):
         return self.decisions[index]
 
     def __repr__(self) -> str:
-        decisions = getattr(self.decisions, "__name__", None) if callable(self.decisions) else repr(self.decisions)
-        shown = f"decisions={decisions}, " if self.decisions is not None else ""
-        return f"HumanReview({shown}name={self.name!r})"
+        """``<HumanReview 'human review': scripted ['approve'], US$4 and 1800 s a review>``."""
+        if self.decisions is None:
+            how = "asks a person"
+        elif callable(self.decisions):
+            how = f"decided by {getattr(self.decisions, '__name__', 'a function')}"
+        else:
+            how = f"scripted {self.decisions!r}"
+        price = f", US${self.cost_per_review:g} and {self.wait:g} s a review" if self.cost_per_review or self.wait else ""
+        return f"<HumanReview {self.name!r}: {how}{price}>"
 
 
 def people_cost(trace: Trace, name: str = "human review") -> float:
@@ -205,9 +211,7 @@ def resume(flow: Any, escalation: Escalation, review: Review, *, clock: str = "v
     >>> resume(triage, pending, resolve(pending, "approve", reviewer="finance lead")).output
     """
     from ..runner import run  # here: the runner imports the patterns' package, not the other way round
-    from .hierarchical import Hierarchical  # here: hierarchical.py imports this module
-
-    if not isinstance(flow, Hierarchical):
+    if getattr(flow, "pattern", None) != "hierarchical":  # (hierarchical.py imports this module, so no isinstance)
         raise ConfigurationError(f"resume needs the Hierarchical flow that escalated, got {type(flow).__name__}")
     if not isinstance(escalation, Escalation):
         raise ConfigurationError(f"resume needs an Escalation (a pending run's output, or Escalation.load(path)), "

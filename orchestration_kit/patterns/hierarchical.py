@@ -39,12 +39,10 @@ from typing import Any, Callable
 from ..context import Context
 from ..errors import ConfigurationError, is_usage_error, note_where
 from ..steps import Step, as_step
-from ..trace import Span
+from ..trace import Span, trouble
 from .escalation import Escalation, HumanReview, Review, resolve, resume  # noqa: F401 (public names kept here too)
 from .feedback import Feedback, SendBack, as_send_back  # noqa: F401
-from .router import Decision, choose_routes
-
-_TROUBLE = ("error", "failed", "timeout", "rolled_back", "partial", "fallback", "skipped", "cancelled")
+from .router import Choice, Decision, choose_routes
 
 
 def subtree(spans: list[Span], roots: list[Span]) -> list[Span]:
@@ -111,12 +109,12 @@ class Hierarchical(Step):
 
     async def __call__(self, input: Any, ctx: Context) -> Any:
         async with ctx.span(self.name, kind="flow", pattern=self.pattern) as span:
-            decision, reason, proposed = await self._decide(input, ctx)
-            feedback = None
-            if decision is not None:
-                feedback, reason = await self._delegate(decision, input, ctx, span)
-            if reason is None:
-                return feedback.output  # type: ignore[union-attr]
+            choice, proposed = await self._decide(input, ctx)
+            feedback, reason = None, choice.problem
+            if choice.ok:
+                feedback, reason = await self._delegate(choice.decisions[0], input, ctx, span)
+                if reason is None:
+                    return feedback.output
             escalation = Escalation(reason, input, feedback, self.name, feedback.route if feedback else proposed)
             if self.escalate is None:
                 span.status, span.detail = "unresolved", f"needs escalation ({reason}) but no escalate= is set"
@@ -127,22 +125,22 @@ class Hierarchical(Step):
                 return await self._carry_on(escalation, outcome, ctx, span.id)
             return outcome
 
-    async def _decide(self, input: Any, ctx: Context) -> tuple[Decision | None, str | None, str | None]:
-        """Ask the top level: (its most confident usable decision, None, route) or (None, why not, the route it proposed)."""
+    async def _decide(self, input: Any, ctx: Context) -> tuple[Choice, str | None]:
+        """Ask the top level: its choice (one sure decision, or why there is none) and the route it proposed."""
         try:
             raw = await self.top(input, ctx)
         except Exception as error:
             if is_usage_error(error):
                 note_where(error, f"the top level of Hierarchical {self.name!r}")
                 raise
-            return None, f"the top-level router failed ({type(error).__name__}: {error})", None
-        sure, problem = choose_routes(raw, self.sub, self.threshold)  # the same rules as a Router's
-        if problem is not None:
-            known, _ = choose_routes(raw, self.sub, 0.0)  # what it would have chosen, for a person to approve
-            proposed = max(known, key=lambda d: d.confidence).route if known else None
-            return None, f"at the top level, {problem}", proposed
-        best = max(sure, key=lambda d: d.confidence)
-        return best, None, best.route
+            return Choice(problem=f"the top-level router failed ({type(error).__name__}: {error})"), None
+        choice = choose_routes(raw, self.sub, self.threshold)  # the same rules as a Router's
+        if not choice.ok:
+            known = choose_routes(raw, self.sub, 0.0)  # what it would have chosen, for a person to approve
+            proposed = known.most_confident().routes[0] if known.ok else None
+            return Choice(problem=f"at the top level, {choice.problem}"), proposed
+        best = choice.most_confident()
+        return best, best.routes[0]
 
     async def _delegate(self, decision: Decision, input: Any, ctx: Context, span: Any) -> tuple[Feedback, str | None]:
         """The feedback loop: run the team, let the checker accept or send it back, at most max_rounds runs."""
@@ -189,7 +187,7 @@ class Hierarchical(Step):
         named = [s for s in roots if s.name == team.name]
         if named and status == "ok":
             status = named[-1].status
-        issues = tuple(f"{s.name}: {s.status}" for s in own if s.status in _TROUBLE)
+        issues = tuple(f"{s.name}: {s.status}" for s in trouble(own))  # recovered retries do not count
         cost = round(sum(s.cost for s in own if s.kind == "model"), 10)
         return Feedback(route, status, output, issues, confidence, round(ctx.now() - start, 9), cost, round_)
 
@@ -221,19 +219,28 @@ class Hierarchical(Step):
                 return review
             return await self._carry_on(escalation, review, ctx, span.id)
 
-    def _draw(self, chart: Any) -> tuple[str, str]:
+    def children(self) -> list[Step]:
+        """The steps directly inside this one, in order: the top level, each sub-orchestration, the work an
+        approval lets go ahead (``on_approve``), the escalation."""
+        parts = [self.top, *self.sub.values(), *self.on_approve.values(), self.escalate]
+        return [part for part in parts if part is not None]
+
+    def draw(self, chart: Any) -> tuple[str, str]:
         with chart.group(self.name, "hierarchical") as group:
             entry = chart.node(self.top.name, shape="decision")
             exit_ = chart.node("feedback", shape="round")
             for route, flow in self.sub.items():
-                start, end = flow._draw(chart)
+                start, end = flow.draw(chart)
                 chart.edge(entry, start, route)
                 chart.edge(end, exit_)
             if self.escalate is not None:
-                start, _ = self.escalate._draw(chart)
+                start, _ = self.escalate.draw(chart)
                 chart.edge(exit_, start, "escalate")
         return group, exit_  # arrows into a group stop at its frame, not across its title
 
     def __repr__(self) -> str:
-        loop = f", checker={getattr(self.checker, '__name__', 'checker')}, max_rounds={self.max_rounds}" if self.checker else ""
-        return f"Hierarchical({self.name!r}, sub={list(self.sub)}, escalate={self.escalate!r}{loop})"
+        """``<Hierarchical 'hierarchical': manager → automated | manual_review, escalate human review>``."""
+        escalate = f"escalate {self.escalate.name}" if self.escalate else "no escalation"
+        checker = getattr(self.checker, "__name__", "checker")
+        loop = f", checker {checker} (at most {self.max_rounds} rounds)" if self.checker else ""
+        return f"<Hierarchical {self.name!r}: {self.top.name} → {' | '.join(self.sub)}, {escalate}{loop}>"

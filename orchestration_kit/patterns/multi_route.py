@@ -3,7 +3,7 @@
 "My card was declined when the plan renewed, so please help me log in" is a
 billing situation and a technical request. Routing logic that must pick one route gets such messages wrong about
 half the time. ``MultiRoute`` wraps routing logic that can rank the routes
-(``TrainedRouter.ranked``) and also takes the runner-up when it is nearly as
+(``TrainedClassifier.ranked``) and also takes the runner-up when it is nearly as
 likely: at least ``second_at_least``. The ``Router`` then runs both handlers at
 once and its ``aggregator`` combines the answers (``ResultAggregator`` gives
 the customer one reply in two parts).

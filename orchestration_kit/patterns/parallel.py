@@ -207,19 +207,26 @@ class Parallel(Step):
         status = _BRANCH_STATUS[self.on_error]
         return BranchResult(name, status, self.default if status == "default" else None, problem, latency)
 
-    def _draw(self, chart: Any) -> tuple[str, str]:
+    def children(self) -> list[Step]:
+        """The steps directly inside this one, in order: the splitter, each task, the synthesizer."""
+        return [part for part in [self.splitter, *self.tasks.values(), self.synthesizer] if part is not None]
+
+    def draw(self, chart: Any) -> tuple[str, str]:
         with chart.group(self.name, "parallel") as group:
             entry = chart.node(self.splitter.name if self.splitter else "split", shape="round")
             join = chart.node("wait for all", shape="round")
             for task, step in self.tasks.items():
-                start, end = step._draw(chart)
+                start, end = step.draw(chart)
                 chart.edge(entry, start, task)
                 chart.edge(end, join)
             exit_ = join
             if self.synthesizer is not None:
-                start, exit_ = self.synthesizer._draw(chart)
+                start, exit_ = self.synthesizer.draw(chart)
                 chart.edge(join, start)
         return group, exit_  # arrows into a group stop at its frame, not across its title
 
     def __repr__(self) -> str:
-        return f"Parallel({self.name!r}, tasks={list(self.tasks)}, on_error={self.on_error!r})"
+        """``<Parallel 'parallel': sentiment | keywords → summary, on_error skip>``."""
+        split = f"{self.splitter.name} → " if self.splitter else ""
+        join = f" → {self.synthesizer.name}" if self.synthesizer else ""
+        return f"<Parallel {self.name!r}: {split}{' | '.join(self.tasks)}{join}, on_error {self.on_error}>"

@@ -44,6 +44,31 @@ class Decision:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class Choice:
+    """What came of asking the routing logic: the decisions to follow, or why there are none.
+
+    >>> choose_routes(("billing", 0.9), ["billing", "technical"], threshold=0.6)
+    Choice(decisions=(Decision(route='billing', confidence=0.9, reason=''),), problem=None)
+    """
+
+    decisions: tuple[Decision, ...] = ()  # each one a known route, sure enough
+    problem: str | None = None  # why nothing can be followed: no route, an unknown one, too unsure, ...
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+    @property
+    def routes(self) -> list[str]:
+        """The chosen routes' names, in order."""
+        return [d.route for d in self.decisions if d.route is not None]
+
+    def most_confident(self) -> Choice:
+        """Only the surest decision (a Hierarchical follows one route)."""
+        return Choice((max(self.decisions, key=lambda d: d.confidence),)) if self.ok else self
+
+
 class KeywordRules:
     """Rule-based routing logic: the route whose keywords appear most often wins.
 
@@ -57,7 +82,7 @@ class KeywordRules:
         if not rules:
             raise ConfigurationError("KeywordRules needs at least one route with keywords")
         self.rules = {route: [k.lower() for k in words] for route, words in rules.items()}
-        self.__name__ = "keyword_rules"
+        self.name = "keyword_rules"
 
     def __call__(self, text: Any) -> Decision:
         words = re.findall(r"[a-z0-9']+", str(text).lower())
@@ -71,7 +96,7 @@ class KeywordRules:
         return Decision(route, round(len(hits[route]) / total, 3), f"matched {found}")
 
     def __repr__(self) -> str:
-        return f"KeywordRules({sorted(self.rules)})"
+        return f"<KeywordRules: {' | '.join(self.rules)}>"
 
 
 class Router(Step):
@@ -102,13 +127,15 @@ class Router(Step):
 
     async def __call__(self, input: Any, ctx: Context) -> Any:
         async with ctx.span(self.name, kind="flow", pattern=self.pattern) as span:
-            decisions, problem = await self._decide(input, ctx)
-            if problem is None:
-                span.route = "+".join(d.route for d in decisions)  # type: ignore[misc]
-                span.confidence = min(d.confidence for d in decisions)
-                span.detail = "; ".join(f"{d.route} ({d.confidence:.2f}){': ' + d.reason if d.reason else ''}" for d in decisions)
+            choice = await self._decide(input, ctx)
+            problem = choice.problem
+            if choice.ok:
+                span.route = "+".join(choice.routes)
+                span.confidence = min(d.confidence for d in choice.decisions)
+                span.detail = "; ".join(f"{d.route} ({d.confidence:.2f}){': ' + d.reason if d.reason else ''}"
+                                        for d in choice.decisions)
                 try:
-                    return await self._handle(decisions, input, ctx)
+                    return await self._handle(choice.routes, input, ctx)
                 except Exception as error:
                     if self.fallback is None:
                         raise
@@ -125,7 +152,7 @@ class Router(Step):
             output = await self.fallback(input, ctx)
             return output if self.aggregator is None else await self.aggregator({"fallback": output}, ctx)
 
-    async def _decide(self, input: Any, ctx: Context) -> tuple[list[Decision], str | None]:
+    async def _decide(self, input: Any, ctx: Context) -> Choice:
         """Ask the analyzer; return the usable decisions, or why there are none."""
         try:
             raw = await self.analyzer(input, ctx)
@@ -133,17 +160,17 @@ class Router(Step):
             if is_usage_error(error):
                 note_where(error, f"the analyzer of Router {self.name!r}")
                 raise
-            return [], f"the analyzer failed ({type(error).__name__}: {error})"
-        sure, problem = choose_routes(raw, self.routes, self.threshold)
-        if len(sure) > 1 and self.aggregator is None:
-            return [], f"{len(sure)} routes chosen but no aggregator to combine them"
-        return sure, problem
+            return Choice(problem=f"the analyzer failed ({type(error).__name__}: {error})")
+        choice = choose_routes(raw, self.routes, self.threshold)
+        if len(choice.decisions) > 1 and self.aggregator is None:
+            return Choice(problem=f"{len(choice.decisions)} routes chosen but no aggregator to combine them")
+        return choice
 
-    async def _handle(self, decisions: list[Decision], input: Any, ctx: Context) -> Any:
-        if len(decisions) == 1:
-            output = await self.routes[decisions[0].route](input, ctx)  # type: ignore[index]
-            return output if self.aggregator is None else await self.aggregator({decisions[0].route: output}, ctx)
-        tasks = [asyncio.ensure_future(self.routes[d.route](input, ctx)) for d in decisions]  # type: ignore[index]
+    async def _handle(self, routes: list[str], input: Any, ctx: Context) -> Any:
+        if len(routes) == 1:
+            output = await self.routes[routes[0]](input, ctx)
+            return output if self.aggregator is None else await self.aggregator({routes[0]: output}, ctx)
+        tasks = [asyncio.ensure_future(self.routes[route](input, ctx)) for route in routes]
         try:
             outputs = await asyncio.gather(*tasks)
         except BaseException:
@@ -151,13 +178,19 @@ class Router(Step):
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
-        return await self.aggregator(dict(zip((d.route for d in decisions), outputs)), ctx)  # type: ignore[misc]
+        aggregator = self.aggregator
+        assert aggregator is not None  # _decide refuses several routes when there is no aggregator
+        return await aggregator(dict(zip(routes, outputs)), ctx)
 
-    def _draw(self, chart: Any) -> tuple[str, str]:
+    def children(self) -> list[Step]:
+        """The steps directly inside this one, in order: the analyzer, each route's handler, the fallback, the aggregator."""
+        return [part for part in [self.analyzer, *self.routes.values(), self.fallback, self.aggregator] if part is not None]
+
+    def draw(self, chart: Any) -> tuple[str, str]:
         with chart.group(self.name, "router") as group:
             entry = chart.node(self.analyzer.name, shape="decision")
             if self.aggregator is not None:
-                join, exit_ = self.aggregator._draw(chart)
+                join, exit_ = self.aggregator.draw(chart)
             else:
                 join = exit_ = chart.node("result", shape="round")
             branches = list(self.routes.items())
@@ -168,41 +201,42 @@ class Router(Step):
                 if id(handler) in drawn:
                     chart.edge(entry, drawn[id(handler)], label)
                     continue
-                start, end = handler._draw(chart)
+                start, end = handler.draw(chart)
                 drawn[id(handler)] = start
                 chart.edge(entry, start, label)
                 chart.edge(end, join)
         return group, exit_  # arrows into a group stop at its frame, not across its title
 
     def __repr__(self) -> str:
-        shown = getattr(self.aggregator, "fn", self.aggregator)  # the function or object given, not its wrapper
-        aggregator = f", aggregator={shown!r}" if self.aggregator is not None else ""
-        return (f"Router({self.name!r}, routes={list(self.routes)}, fallback={self.fallback!r}, "
-                f"threshold={self.threshold}{aggregator})")
+        """``<Router 'router': keyword_rules → billing | technical, fallback generalist>``."""
+        extra = [f"fallback {self.fallback.name}" if self.fallback else "no fallback"]
+        extra += [f"threshold {self.threshold:g}"] if self.threshold else []
+        extra += [f"aggregator {self.aggregator.name}"] if self.aggregator else []
+        return f"<Router {self.name!r}: {self.analyzer.name} → {' | '.join(self.routes)}, {', '.join(extra)}>"
 
 
-def choose_routes(raw: Any, routes: Iterable[str], threshold: float) -> tuple[list[Decision], str | None]:
+def choose_routes(raw: Any, routes: Iterable[str], threshold: float) -> Choice:
     """The routing decision shared by Router and Hierarchical: which routes to take, or why none.
 
     ``raw`` is what the routing logic returned. Gives the decisions at or above
-    ``threshold`` (in the order given), or ``[]`` and the reason: no route, an
-    unknown route, or too little confidence.
+    ``threshold`` (in the order given), or no decisions and the reason: no route,
+    an unknown route, or too little confidence.
 
-    >>> choose_routes(("billing", 0.4), ["billing", "technical"], threshold=0.6)
-    ([], "confidence 0.40 for 'billing' is below the threshold 0.60")
+    >>> choose_routes(("billing", 0.4), ["billing", "technical"], threshold=0.6).problem
+    "confidence 0.40 for 'billing' is below the threshold 0.60"
     """
     known = list(routes)
     decisions = [d for d in _as_decisions(raw) if d.route is not None]
     if not decisions:
-        return [], "no route matched"
+        return Choice(problem="no route matched")
     unknown = [d.route for d in decisions if d.route not in known]
     if unknown:
-        return [], f"unknown route {unknown[0]!r} (known: {', '.join(known)})"
+        return Choice(problem=f"unknown route {unknown[0]!r} (known: {', '.join(known)})")
     sure = [d for d in decisions if d.confidence >= threshold]
     if not sure:
         best = max(decisions, key=lambda d: d.confidence)
-        return [], f"confidence {best.confidence:.2f} for {best.route!r} is below the threshold {threshold:.2f}"
-    return sure, None
+        return Choice(problem=f"confidence {best.confidence:.2f} for {best.route!r} is below the threshold {threshold:.2f}")
+    return Choice(tuple(sure))
 
 
 def _as_decisions(raw: Any) -> list[Decision]:

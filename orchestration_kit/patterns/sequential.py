@@ -65,8 +65,8 @@ class Stage(Step):
 
     async def __call__(self, state: Any, ctx: Context) -> Any:
         """Run the stage (and its alternative if needed); raise StageError if both fail."""
-        if self.validate is None and self.alternative is None and self.name == self.step.name:
-            return await self._run(state, ctx, None)  # the step's own span says it all
+        if self.validate is None and self.alternative is None and not ctx.needs_span(self.name, inside=self.step.name):
+            return await self._run(state, ctx, None)  # the step's own span says it all (Context.needs_span)
         async with ctx.span(self.name, kind="stage") as span:
             return await self._run(state, ctx, span)
 
@@ -108,18 +108,29 @@ class Stage(Step):
             return None
         return verdict if isinstance(verdict, str) and verdict else "validation failed"
 
-    def _draw(self, chart: Any) -> tuple[str, str]:
-        entry, exit_ = self.step._draw(chart)
+    def children(self) -> list[Step]:
+        """The steps directly inside this one, in order: the stage's step, its alternative path, its undo."""
+        return [part for part in [self.step, self.alternative, self.undo] if part is not None]
+
+    def draw(self, chart: Any) -> tuple[str, str]:
+        entry, exit_ = self.step.draw(chart)
         if self.undo is not None:
-            chart.edge(entry, self.undo._draw(chart)[0], "undo on rollback")
+            chart.edge(entry, self.undo.draw(chart)[0], "undo on rollback")
         if self.alternative is not None:
-            alt_in, alt_out = self.alternative._draw(chart)
+            alt_in, alt_out = self.alternative.draw(chart)
             chart.edge(entry, alt_in, "invalid")
             join = chart.node(f"{self.name} ok", shape="round")
             chart.edge(exit_, join)
             chart.edge(alt_out, join)
             return entry, join
         return entry, exit_
+
+    def __repr__(self) -> str:
+        """``<Stage 'extract': extract, validate has_fields, alternative careful_reader>`` (and ``, undo ...``)."""
+        validate = f"validate {getattr(self.validate, '__name__', 'check')}" if self.validate else "no validation"
+        alternative = f", alternative {self.alternative.name}" if self.alternative else ""
+        undo = f", undo {self.undo.name}" if self.undo else ""
+        return f"<Stage {self.name!r}: {self.step.name}, {validate}{alternative}{undo}>"
 
 
 class Sequential(Step):
@@ -179,12 +190,17 @@ class Sequential(Step):
         span.detail = f"stopped at stage {stage.name!r} ({error}); {undid or f'rolled back to the state after {last_good}'}"
         return state
 
-    def _draw(self, chart: Any) -> tuple[str, str]:
+    def children(self) -> list[Step]:
+        """The stages, in order."""
+        return list(self.stages)
+
+    def draw(self, chart: Any) -> tuple[str, str]:
         with chart.group(self.name, "sequential") as group:
-            ends = [stage._draw(chart) for stage in self.stages]
+            ends = [stage.draw(chart) for stage in self.stages]
             for (_, previous_exit), (next_entry, _) in zip(ends, ends[1:]):
                 chart.edge(previous_exit, next_entry)
         return group, ends[-1][1]  # arrows into a group stop at its frame, not across its title
 
     def __repr__(self) -> str:
-        return f"Sequential({self.name!r}, stages={[s.name for s in self.stages]}, on_error={self.on_error!r})"
+        """``<Sequential 'sequential': extract → validate → store, on_error raise>``."""
+        return f"<Sequential {self.name!r}: {' → '.join(s.name for s in self.stages)}, on_error {self.on_error}>"

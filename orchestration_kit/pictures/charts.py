@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..status import DEGRADED, FAILED, Status
+
 if TYPE_CHECKING:
     from ..trace import Span, Trace
 
@@ -26,17 +28,16 @@ STATUS_STYLES = {  # how a span that did not end "ok" is drawn, and what the leg
     "skipped": ({"edgecolor": "#444444", "linewidth": 1.5, "linestyle": "--", "alpha": 0.45}, "skipped (result left out)"),
     "degraded": ({"edgecolor": "#000000", "linewidth": 2, "hatch": ".."}, "degraded (fallback, partial, rolled back, escalated)"),
 }
-_STATUS_GROUP = {
-    "error": "failed", "failed": "failed", "timeout": "failed", "rate_limited": "failed", "cancelled": "failed",
-    "skipped": "skipped",
-    "fallback": "degraded", "partial": "degraded", "rolled_back": "degraded", "escalated": "degraded",
-}
 INSTANT = 1e-9  # a span shorter than this (in seconds) took no time: drawn as a diamond, not a bar
 
 
 def status_group(status: str) -> str:
-    """"ok", or which of STATUS_STYLES a span's status is drawn as (an unknown status counts as failed)."""
-    return "ok" if status == "ok" else _STATUS_GROUP.get(status, "failed")
+    """"ok", or which of STATUS_STYLES a span's status is drawn as (the groups are trace.py's)."""
+    if status in FAILED:
+        return "failed"
+    if status == Status.SKIPPED:
+        return "skipped"
+    return "degraded" if status in DEGRADED else "ok"  # ok, and pending (waiting for a person)
 
 
 def _tree_order(trace: Trace) -> list[tuple[Span, int]]:

@@ -77,7 +77,7 @@ class Diagram:
     def of(cls, step: Any) -> Diagram:
         chart = MermaidChart()
         start = chart.node("input", "round")  # first, so that it is drawn above everything
-        entry, exit_ = step._draw(chart)  # the entry of a pattern is its group: the arrow stops at the group's frame
+        entry, exit_ = step.draw(chart)  # the entry of a pattern is its group: the arrow stops at the group's frame
         end = chart.node("output", "round")
         chart.edge(start, entry)
         chart.edge(entry if entry.startswith("s") else exit_, end)  # a group: from its frame, so output sits below it

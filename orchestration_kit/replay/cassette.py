@@ -45,13 +45,13 @@ replaced by ``[redacted]`` in every string written (``orchestration_kit.models.r
 from __future__ import annotations
 
 import asyncio
-import difflib
 import json
 import os
 from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable
 
 from .calls import CassetteMiss, Playback, Watch, secrets_of
+from .matching import MATCHED, call_key, first_difference, likeness  # noqa: F401 (MATCHED: read from here too)
 from .file import FORMAT, VERSION, CassetteError, file_version, microseconds, read_calls, write_calls
 from ..context import current_context
 from ..errors import BackendError, ConfigurationError
@@ -62,8 +62,6 @@ __all__ = ["Cassette", "CassetteModel", "CassetteError", "CassetteMiss", "FORMAT
            "read_calls", "scrub", "first_difference"]
 MODES = ("replay", "record", "replay_or_live", "live")
 MODE_ENV = "ORCHESTRATION_KIT_CASSETTE_MODE"
-MATCHED = ("backend", "model", "stream", "messages", "options")  # what a replayed call must agree on
-_ABSENT = object()  # an option one call gave and the other did not
 
 
 class Cassette:
@@ -104,7 +102,7 @@ class Cassette:
         """The recorded call that answers ``request``, or None if the model itself should answer."""
         if self.mode in ("record", "live"):
             return None
-        key, ctx = _key(request), current_context()
+        key, ctx = call_key(request), current_context()
         played = ctx.state.setdefault(("cassette", str(self.path)), {}) if ctx is not None else self._played
         same = self._by_request.get(key, [])
         played[key] = times = played.get(key, 0) + 1
@@ -124,7 +122,7 @@ class Cassette:
 
     def _keep(self, call: dict[str, Any]) -> None:
         self.calls.append(call)
-        self._by_request.setdefault(_key(call), []).append(call)
+        self._by_request.setdefault(call_key(call), []).append(call)
 
     def start_call(self) -> int:
         """Number a call that starts now: identical calls replay in the order they started."""
@@ -140,7 +138,7 @@ class Cassette:
                                 f"{times} times. {fix}", field="count")
         if not self.calls:
             return CassetteMiss(f"no call to {where}: the cassette is empty. {fix}")
-        call = max(self.calls, key=lambda recorded_call: _likeness(recorded_call, request))
+        call = max(self.calls, key=lambda recorded_call: likeness(recorded_call, request))
         field, how = first_difference(call, request)
         return CassetteMiss(f"no recorded call matches this call to {where}. The nearest recorded call "
                             f"(#{call.get('call')}) differs in {field}: {how}. {fix}", field=field)
@@ -241,48 +239,6 @@ class CassetteModel:
         return f"CassetteModel({self.inner!r}, cassette={self.cassette.path.name!r}, mode={self.cassette.mode!r})"
 
 
-# -- explaining a miss -------------------------------------------------------------------------
-
-
-def first_difference(recorded: dict[str, Any], request: dict[str, Any]) -> tuple[str, str]:
-    """The first matched field where a recorded call and a new request differ, and how."""
-    for field in ("backend", "model", "stream"):
-        if recorded.get(field) != request[field]:
-            return field, f"recorded {recorded.get(field)!r}, now {request[field]!r}"
-    old, new = recorded.get("messages") or [], request["messages"]
-    for index, (was, now) in enumerate(zip(old, new)):
-        for part in ("role", "content"):
-            if was.get(part) != now.get(part):
-                return f"messages[{index}].{part}", _text_difference(str(was.get(part)), str(now.get(part)))
-    if len(old) != len(new):
-        return "messages", f"recorded {len(old)} messages, now {len(new)}"
-    before, after = recorded.get("options") or {}, request["options"]
-    for name in sorted(set(before) | set(after)):
-        if before.get(name, _ABSENT) != after.get(name, _ABSENT):
-            shown = [repr(options[name]) if name in options else "not given" for options in (before, after)]
-            return f"options.{name}", f"recorded {shown[0]}, now {shown[1]}"
-    return "count", "the same call"
-
-
-def _text_difference(was: str, now: str) -> str:
-    """Where two texts part ways: whole if short, else from a little before the first different character."""
-    common = len(os.path.commonprefix([was, now]))
-    start = 0 if max(len(was), len(now)) <= 70 else max(0, common - 20)
-
-    def excerpt(text: str) -> str:
-        piece = text[start:start + 70]
-        return ("..." if start else "") + piece + ("..." if start + 70 < len(text) else "")
-
-    return f"recorded {excerpt(was)!r}, now {excerpt(now)!r}"
-
-
-def _likeness(call: dict[str, Any], request: dict[str, Any]) -> tuple[int, float]:
-    """How alike a recorded call and a request are: matched fields in common, then similar message text."""
-    same = sum(call.get(field) == request[field] for field in MATCHED)
-    texts = ["\n".join(str(m.get("content")) for m in c.get("messages") or []) for c in (call, request)]
-    return same, difflib.SequenceMatcher(None, *texts).ratio()
-
-
 # -- small helpers ------------------------------------------------------------------------------
 
 
@@ -293,10 +249,6 @@ def _no_answer(outcome: BaseException) -> bool:
     from ..models.http import ConnectionFailed  # imported here: it needs httpx, which simulated-only sessions skip
 
     return isinstance(outcome, ConnectionFailed)
-
-
-def _key(call: dict[str, Any]) -> str:
-    return json.dumps([call.get(field) for field in MATCHED], sort_keys=True)
 
 
 def _now() -> float:

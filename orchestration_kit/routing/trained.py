@@ -15,7 +15,7 @@ every route with its probability (for ``MultiRoute``).
 
     >>> from orchestration_kit import datasets
     >>> train = datasets.customer_queries("train")
-    >>> analyzer = TrainedRouter().fit(train.text, train.label)
+    >>> analyzer = TrainedClassifier().fit(train.text, train.label)
     >>> analyzer("I was charged twice this month")
     Decision(route='billing', confidence=0.956, reason="tf-idf + logistic regression; strongest words: 'twice', 'charged'")
     >>> Router(analyzer=analyzer, routes=specialists, fallback=generalist, threshold=0.5)
@@ -31,10 +31,10 @@ from typing import Any, Iterable
 from ..errors import ConfigurationError
 from ..patterns.router import Decision
 
-_INSTALL = 'TrainedRouter needs scikit-learn: pip install "orchestration-kit[ml]"'
+_INSTALL = 'TrainedClassifier needs scikit-learn: pip install "orchestration-kit[ml]"'
 
 
-class TrainedRouter:
+class TrainedClassifier:
     """Routing logic learned from labelled examples (see module docs).
 
     ``C`` is the inverse regularisation strength: higher fits the training
@@ -44,21 +44,21 @@ class TrainedRouter:
     def __init__(self, *, C: float = 10.0, word_ngrams: tuple[int, int] = (1, 2), char_ngrams: tuple[int, int] = (2, 5),
                  calibration: str = "sigmoid") -> None:
         if calibration not in ("sigmoid", "isotonic"):
-            raise ConfigurationError(f"TrainedRouter: calibration is 'sigmoid' or 'isotonic', got {calibration!r}")
+            raise ConfigurationError(f"TrainedClassifier: calibration is 'sigmoid' or 'isotonic', got {calibration!r}")
         self.C, self.word_ngrams, self.char_ngrams = C, word_ngrams, char_ngrams
         self.calibration = calibration
-        self.__name__ = "trained_router"  # the analyzer's name in traces and diagrams
+        self.name = "trained_classifier"  # the analyzer's name in traces and diagrams
         self._pipeline: Any = None
         self._feature_names: Any = None
         self.n_examples = 0
 
-    def fit(self, texts: Iterable[str], labels: Iterable[str]) -> TrainedRouter:
+    def fit(self, texts: Iterable[str], labels: Iterable[str]) -> TrainedClassifier:
         """Learn from examples (e.g. a data set's train split); returns self."""
         texts, labels = [str(t) for t in texts], [str(label) for label in labels]
         if len(texts) != len(labels):
-            raise ConfigurationError(f"TrainedRouter.fit: {len(texts)} texts but {len(labels)} labels; give one label per text")
+            raise ConfigurationError(f"TrainedClassifier.fit: {len(texts)} texts but {len(labels)} labels; give one label per text")
         if len(set(labels)) < 2:
-            raise ConfigurationError("TrainedRouter.fit needs examples of at least two different routes")
+            raise ConfigurationError("TrainedClassifier.fit needs examples of at least two different routes")
         pipeline = _build_pipeline(self.C, self.word_ngrams, self.char_ngrams, self.calibration)
         with _one_thread():
             self._pipeline = pipeline.fit(texts, labels)
@@ -111,14 +111,14 @@ class TrainedRouter:
 
     def _fitted(self) -> Any:
         if self._pipeline is None:
-            raise ConfigurationError("TrainedRouter is not fitted yet; call .fit(train.text, train.label) first")
+            raise ConfigurationError("TrainedClassifier is not fitted yet; call .fit(train.text, train.label) first")
         return self._pipeline
 
     def __repr__(self) -> str:
         if self._pipeline is None:
-            return "TrainedRouter(not fitted)"
+            return "TrainedClassifier(not fitted)"
         calibrated = "" if self.calibration == "sigmoid" else f", calibration={self.calibration!r}"
-        return f"TrainedRouter(fitted on {self.n_examples} examples, routes={self.labels}{calibrated})"
+        return f"TrainedClassifier(fitted on {self.n_examples} examples, routes={self.labels}{calibrated})"
 
 
 def reliability(decisions: Iterable[Decision], labels: Iterable[str], bins: int = 5) -> Any:

@@ -21,6 +21,7 @@ from typing import Any
 
 import h11
 
+from ..errors import OrchestrationError
 from .limits import Limits
 
 MAX_BODY = Limits.max_body  # bytes; a chat request is far smaller
@@ -28,7 +29,7 @@ MAX_HEAD = 16 * 1024  # bytes of request line and headers (h11's own default)
 LINGER_S = 2.0  # after refusing a body early, read and drop the rest this long so the client sees the reply
 
 
-class Refused(Exception):
+class Refused(OrchestrationError):
     """A request the server will not serve: answered with an error in OpenAI's shape."""
 
     def __init__(self, status: int, message: str, *, param: str | None = None, code: str | None = None,

@@ -17,7 +17,7 @@ import random
 import re
 from typing import Any
 
-from . import register_skill
+from .registry import register_skill
 from .base import answer, content_of, hits, normalise
 
 KNOWN_FIRST_NAMES = ["Maria", "James", "Aisha", "Li", "Sofia", "Hannah", "Ravi", "Elena", "Mateo", "Ana", "Ben", "Chloe"]

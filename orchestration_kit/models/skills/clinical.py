@@ -19,7 +19,7 @@ import random
 import re
 from typing import Any
 
-from . import register_skill
+from .registry import register_skill
 from .base import answer, confidence, content_of, perform
 
 # test -> (normal low, normal high, critical low, critical high); None = no such limit

@@ -19,7 +19,7 @@ import random
 import re
 from typing import Any
 
-from . import register_skill
+from .registry import register_skill
 from .base import answer, best_label, confidence, content_of, hits, normalise, perform, read_json
 
 REQUIRED = {

@@ -19,7 +19,7 @@ from __future__ import annotations
 import random
 from typing import Any, Callable
 
-from . import register_skill
+from .registry import register_skill
 from .base import answer, best_label, confidence, content_of, hits, normalise, perform
 
 # department -> intent -> keywords (word starts; "refund" also matches "refunded")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from . import register_skill
+from .registry import register_skill
 from .base import content_of, read_json
 
 

@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from . import register_skill
+from .registry import register_skill
 from .base import answer, best_label, confidence, content_of, hits, normalise, perform
 
 POSITIVE = ["great", "excellent", "record", "thank", "strong", "grew", "growth", "won", "highest", "celebrat", "love",

@@ -22,11 +22,11 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from .context import current_context
-from .errors import BackendError, RateLimited
-from .models.base import as_messages, model_span
-from .models.simulated import Failures, SimulatedModel
-from .paths import DATA_DIR
+from ..context import current_context
+from ..errors import BackendError, RateLimited
+from ..models.base import as_messages, model_span
+from ..models.simulated import Failures, SimulatedModel
+from ..paths import DATA_DIR
 
 PRIMARY, BACKUP = "generalist-small", "generalist-large"
 RECORDED = DATA_DIR / "cassettes" / "07_real_backends.jsonl"  # the lesson's calls, recorded from the kit's server
@@ -122,7 +122,7 @@ class FaultyModel:
             return BackendError(f"{self.name}: unexpected answer (not JSON) from {url}: got '<html><body>Bad "
                                 "gateway</body></html>'. Fix: does base_url point to this kind of API?",
                                 model=self.name, status=200)
-        from .models.http import ConnectionFailed  # imported here: it needs httpx
+        from ..models.http import ConnectionFailed  # imported here: it needs httpx
 
         return ConnectionFailed(f"{self.name}: cannot connect to {url} (connection refused). Fix: is the server "
                                 "running, and is base_url right?", model=self.name)
@@ -144,7 +144,7 @@ def help_desk(day: Day | str = "normal") -> tuple[FaultyModel, SimulatedModel]:
 
 def recorded_calls() -> list[dict[str, Any]]:
     """The lesson's recorded questions to the kit's server (a real HTTP backend, 429s and retries inside)."""
-    from .replay.cassette import Cassette
+    from ..replay.cassette import Cassette
 
     return [call for call in Cassette(RECORDED).calls
             if call["model"] == PRIMARY and not call["stream"] and not call["options"] and call["outcome"] == "ok"
@@ -153,8 +153,8 @@ def recorded_calls() -> list[dict[str, Any]]:
 
 def recorded_primary() -> Any:
     """The primary as a real HTTP backend (OpenAI's wire format), its answers replayed from the lesson's cassette."""
-    from .models import config
-    from .replay.cassette import Cassette
+    from ..models import config
+    from ..replay.cassette import Cassette
 
     return Cassette(RECORDED, mode="replay").wrap(config.load(environ={}).model("practice"))
 

@@ -20,10 +20,10 @@ import asyncio
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .context import current_context
-from .errors import ConfigurationError
-from .models.simulated import SimulatedModel
-from .models.skills.base import read_json
+from ..context import current_context
+from ..errors import ConfigurationError
+from ..models.simulated import SimulatedModel
+from ..models.skills.base import read_json
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,7 @@ def new_cases(seed: int, prefix: str = "x") -> list[dict[str, Any]]:
     """
     import random
 
-    from .data.generate_datasets import healthcare_cases
+    from ..data.generate_datasets import healthcare_cases
 
     rows = healthcare_cases(random.Random(seed))
     for number, row in enumerate(rows, 1):

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .hospital import SCENARIOS, Hospital, Scenario
-from .runner import run
+from ..runner import run
 from .scorecard_rules import Answer, CaseRun, Targets, TargetResult, judge, read_answer, timeline_text
 
 __all__ = ["Answer", "CaseRun", "Scorecard", "Targets", "TargetResult", "read_answer", "score", "timeline_text"]

@@ -73,7 +73,7 @@ class TargetResult:
 
 def read_answer(output: Any) -> Answer:
     """A system's output as an Answer: a dict with recommendation and flags, or an Escalation to a clinician."""
-    from .patterns.hierarchical import Escalation
+    from ..patterns.escalation import Escalation
 
     to_clinician = isinstance(output, Escalation)
     if to_clinician:
