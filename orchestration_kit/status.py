@@ -36,6 +36,7 @@ class Kind(_Word):
     TASK = "task"  # one branch of a Parallel
     MODEL = "model"  # one model call (simulated or real): tokens and cost are recorded here
     ATTEMPT = "attempt"  # one try of a retried call; a failed one is followed by the next attempt
+    UNDO = "undo"  # undoing a finished stage's side effects, when a later stage failed (a Sequential's rollback)
 
 
 class Status(_Word):

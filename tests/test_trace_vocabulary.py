@@ -104,3 +104,11 @@ def test_every_status_the_kit_writes_is_a_word_of_the_vocabulary():
             written |= set(re.findall(r": \"(\w+)\"", table))
     assert {"fallback", "partial", "unresolved", "skipped"} <= written  # the scan finds them
     assert written - {s.value for s in Status} == set()
+
+
+def test_every_kind_of_span_has_its_own_colour_in_the_timeline():
+    from orchestration_kit.pictures.charts import KIND_COLOURS
+    from orchestration_kit.status import Kind
+
+    assert set(KIND_COLOURS) == {kind.value for kind in Kind}
+    assert len(set(KIND_COLOURS.values())) == len(KIND_COLOURS)

@@ -17,8 +17,9 @@ from ..status import DEGRADED, FAILED, Status
 if TYPE_CHECKING:
     from ..trace import Span, Trace
 
-KIND_COLOURS = {  # one distinct colour per span kind
+KIND_COLOURS = {  # one distinct colour per span kind (status.Kind), from the colour-blind-safe Okabe-Ito set
     "flow": "#bbbbbb", "task": "#56b4e9", "stage": "#009e73", "attempt": "#cc79a7", "step": "#0072b2", "model": "#e69f00",
+    "undo": "#f0e442",
 }
 # For the bars of a chart, in order: the darkest Okabe-Ito colours first, so the first four stand out
 # from white at 3:1 or more (the contrast WCAG asks of a graphic); orange and sky blue come last.
