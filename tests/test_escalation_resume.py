@@ -140,8 +140,8 @@ def test_human_review_takes_its_name_as_a_keyword():
         HumanReview("desk")
     with pytest.raises(TypeError):
         HumanReview(None, "desk")
-    assert repr(HumanReview(name="desk")) == "HumanReview(name='desk')"
-    assert repr(HumanReview(decisions="approve")) == "HumanReview(decisions='approve', name='human review')"
+    assert repr(HumanReview(name="desk")) == "<HumanReview 'desk': asks a person>"
+    assert repr(HumanReview(decisions="approve")) == "<HumanReview 'human review': scripted 'approve'>"
 
 
 def test_a_persons_time_is_counted_on_the_clock_and_in_people_cost_not_in_model_cost():

@@ -46,7 +46,7 @@ class ResultAggregator:
         for route, form in [*self.formats.items(), ("default", default)]:
             _check_format(route, form)
         self.default = default
-        self.__name__ = name  # the aggregator's name in traces and diagrams
+        self.name = name  # the aggregator's name in traces and diagrams
 
     def __call__(self, outputs: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(outputs, dict) or not outputs:
@@ -70,7 +70,9 @@ class ResultAggregator:
         return answer
 
     def __repr__(self) -> str:
-        return f"ResultAggregator(formats={sorted(self.formats)}, default={_shown(self.default)})"
+        """``<ResultAggregator 'result aggregator': formats for technical, default '{reply}'>``."""
+        formats = f"formats for {' | '.join(sorted(self.formats))}" if self.formats else "no formats"
+        return f"<ResultAggregator {self.name!r}: {formats}, default {_shown(self.default)}>"
 
 
 def read_answer(output: Any) -> tuple[str | None, float | None, str]:

@@ -40,8 +40,8 @@ class MultiRoute:
         if not 0.0 < second_at_least <= 1.0:
             raise ConfigurationError(f"MultiRoute: second_at_least is a confidence in (0, 1], got {second_at_least}")
         self.ranked, self.second_at_least, self.alone = ranked, second_at_least, tuple(alone)
-        owner = getattr(ranked, "__self__", None)  # trained.ranked -> the trained router's name
-        self.__name__ = name or f"multi-route ({getattr(owner, '__name__', getattr(ranked, '__name__', 'ranked'))})"
+        owner = getattr(ranked, "__self__", None)  # trained.ranked -> the trained classifier's name
+        self.name = name or f"multi-route ({getattr(owner, 'name', getattr(ranked, '__name__', 'ranked'))})"
 
     def __call__(self, text: Any) -> list[Decision]:
         ranked = list(self.ranked(text))
@@ -55,4 +55,6 @@ class MultiRoute:
         return chosen
 
     def __repr__(self) -> str:
-        return f"MultiRoute({self.__name__!r}, second_at_least={self.second_at_least}, alone={list(self.alone)})"
+        """``<MultiRoute 'multi-route (trained_classifier)': a second route at 0.25 or more, never with general>``."""
+        alone = f", never with {' | '.join(self.alone)}" if self.alone else ""
+        return f"<MultiRoute {self.name!r}: a second route at {self.second_at_least:g} or more{alone}>"
