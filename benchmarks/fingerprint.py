@@ -10,7 +10,10 @@ core: every hash must stay the same. It hashes
 2. ``evaluate()`` of the lesson 6 decision-support system (benchmarks/runtime.py) over
    the healthcare cases, three seeds: the items table and every span of every trace;
 3. ``evaluate()`` of small flows of the other lessons (a router, a parallel fan-out, a
-   chain with a fallback) over their data sets, items and spans.
+   chain with a fallback) over their data sets, items and spans;
+4. 300 random nestings of the four patterns over instant, sleeping, failing and model
+   steps: every span of each run (ids and order included, which show how the
+   scheduler interleaved the branches).
 """
 
 from __future__ import annotations
@@ -23,7 +26,10 @@ from typing import Any, Iterable
 
 sys.path.insert(0, str(Path(__file__).parent))  # for runtime.healthcare_system
 
-from orchestration_kit import Ask, Parallel, Router, Sequential, SimulatedModel, Stage, datasets  # noqa: E402
+import asyncio  # noqa: E402
+
+from orchestration_kit import (Ask, Decision, Hierarchical, Parallel, Router, Sequential, SimulatedModel, Stage,  # noqa: E402
+                               datasets, run)
 from orchestration_kit.analysis import EvaluationResult, evaluate  # noqa: E402
 from orchestration_kit.skills import SKILLS, parse_label  # noqa: E402
 
@@ -123,8 +129,50 @@ def lessons_part() -> Iterable[str]:
                                          progress=False, keep_traces=True))
 
 
+def random_flow(rng: random.Random, depth: int = 0) -> Any:
+    """A random nesting of the patterns; the leaves are instant, sleeping, failing or model steps."""
+    if depth >= 3 or rng.random() < 0.3:
+        kind, ticks = rng.choice(["sync", "yield", "sleep", "fail", "model"]), rng.randint(0, 4) / 8
+        if kind == "sync":
+            return lambda x: f"{x}."
+        if kind == "model":
+            return Ask(SimulatedModel("generalist-small").with_failures(error_rate=0.2), "Summarise: {input}")
+
+        async def leaf(x: Any, kind: str = kind, ticks: float = ticks) -> Any:
+            await asyncio.sleep(0 if kind == "yield" else ticks)
+            if kind == "fail":
+                raise RuntimeError("planned failure")
+            return f"{x}+"
+        return leaf
+    children = [random_flow(rng, depth + 1) for _ in range(rng.randint(1, 3))]
+    shape, name = rng.choice(["parallel", "sequential", "router", "hierarchical"]), f"n{depth}{rng.randrange(1000)}"
+    if shape == "parallel":
+        return Parallel(tasks={f"t{i}": c for i, c in enumerate(children)}, on_error="skip", name=name)
+    if shape == "sequential":
+        return Sequential(stages=children, on_error=rng.choice(["raise", "rollback"]), name=name)
+    routes = {f"r{i}": c for i, c in enumerate(children)}
+    def pick(x: Any) -> Decision:  # a route that depends on the input
+        return Decision(f"r{len(str(x)) % len(children)}", 0.9)
+
+    if shape == "router":
+        return Router(analyzer=pick, routes=routes, fallback=lambda x: "fallback", name=name)
+    return Hierarchical(top=pick, sub=routes, name=name)
+
+
+def nested_part() -> Iterable[str]:
+    rng = random.Random(2024)
+    for i in range(300):
+        flow = random_flow(rng)
+        try:
+            trace, outcome = (result := run(flow, f"case {i}", seed=i)).trace, repr(result.output)
+        except Exception as error:
+            trace, outcome = error.trace, f"{type(error).__name__}: {error}"  # type: ignore[attr-defined]
+        yield f"{i} {outcome}"
+        yield from (repr(span) for span in trace.spans)
+
+
 def main() -> None:
-    parts = {"skills": skills_part, "healthcare": healthcare_part, "lessons": lessons_part}
+    parts = {"skills": skills_part, "healthcare": healthcare_part, "lessons": lessons_part, "nested": nested_part}
     hashes = {name: digest(part()) for name, part in parts.items()}
     for name, value in hashes.items():
         print(f"{name:<12} {value}")
