@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import random
 import re
+from functools import lru_cache
 from typing import Any
 
 from . import register_skill
@@ -59,7 +60,8 @@ def read_labs(text: str) -> dict[str, float]:
     return labs
 
 
-def understand_case(text: str) -> tuple[list[str], bool]:
+@lru_cache(maxsize=16)  # the checks of one case run side by side (labs, medications): the case is read once
+def understand_case(text: str) -> tuple[tuple[str, ...], bool]:
     """(flags, any critical value) as the rules in data/README.md define them."""
     labs, meds, history = read_labs(text), _line(text, "Medications"), _line(text, "History")
     conditions = CONDITION_CODE.findall(text) + [code for name, code in CODES.items() if name in history]
@@ -80,10 +82,10 @@ def understand_case(text: str) -> tuple[list[str], bool]:
         "contra:potassium_raising_drug": ("spironolactone" in meds or "lisinopril" in meds) and labs.get("potassium", 0) > 5.5,
         "contra:beta_blocker_asthma": "propranolol" in meds and "J45" in conditions,
     }
-    return sorted(flags + [flag for flag, applies in rules.items() if applies]), critical
+    return tuple(sorted(flags + [flag for flag, applies in rules.items() if applies])), critical
 
 
-def recommend(flags: list[str], critical: bool) -> str:
+def recommend(flags: tuple[str, ...], critical: bool) -> str:
     if critical:
         return "urgent_review"
     if any(f.startswith("contra:") for f in flags):
