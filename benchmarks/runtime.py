@@ -10,8 +10,9 @@
    notebooks/06_healthcare.ipynb), evaluated on the virtual clock: simulated
    model calls per wall second.
 3. ``evaluate()`` of instant items on the wall clock (8 at a time).
-4. ``evaluate()``'s memory at 1k, 10k and 100k items, each size in a fresh
-   interpreter: peak RSS above the interpreter's baseline, and per item.
+4. ``evaluate()``'s memory at 10k, 50k and 100k items, each size in a fresh
+   interpreter: peak RSS above the interpreter's baseline, then (tracemalloc) the
+   bytes allocated at the peak and those the result keeps, per item.
 
 Results and discussion: benchmarks/README.md, "Run-time core (runner, evaluate)".
 """
@@ -162,7 +163,7 @@ def wall_table(items: int) -> str:
 
 # -- 4. evaluate()'s memory -------------------------------------------------------------------------
 MEMORY_PROBE = """
-import asyncio, resource, sys
+import gc, resource, sys, tracemalloc
 import pandas as pd
 from orchestration_kit import Ask, SimulatedModel
 from orchestration_kit.measure.evaluate import evaluate
@@ -174,19 +175,28 @@ before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 result = evaluate(flow, data, progress=False)
 after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 rows = len(result.items)
-print(before, after, rows)
+del result
+gc.collect()
+tracemalloc.start()  # the same evaluation again, every allocation counted: the peak, and what the result keeps
+start = tracemalloc.get_traced_memory()[0]
+result = evaluate(flow, data, progress=False)
+gc.collect()
+kept, peak = tracemalloc.get_traced_memory()
+print(before, after, rows, peak - start, kept - start)
 """
 
 
 def memory_table(sizes: list[int]) -> str:
-    rows = ["| items | peak RSS before (MB) | peak RSS after (MB) | added (MB) | added per item (bytes) |",
-            "|--:|--:|--:|--:|--:|"]
+    rows = ["| items | peak RSS before (MB) | peak RSS after (MB) | RSS added per item (bytes) "
+            "| allocated at the peak, per item (bytes) | kept by the result, per item (bytes) |",
+            "|--:|--:|--:|--:|--:|--:|"]
     for n in sizes:
         out = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(n)], capture_output=True, text=True, check=True)
-        before, after, found = (int(v) for v in out.stdout.split())
+        before, after, found, peak, kept = (int(v) for v in out.stdout.split())
         assert found == n, f"evaluate lost rows: {found} of {n}"
         added = (after - before) * 1024
-        rows.append(f"| {n:,} | {before / 1024:.0f} | {after / 1024:.0f} | {added / 2**20:.1f} | {added / n:,.0f} |")
+        rows.append(f"| {n:,} | {before / 1024:.0f} | {after / 1024:.0f} | {added / n:,.0f} | {peak / n:,.0f} "
+                    f"| {kept / n:,.0f} |")
     return "\n".join(rows)
 
 
@@ -200,7 +210,7 @@ def main() -> None:
     print("### 3. evaluate() on the wall clock\n")
     print(wall_table(1000 if quick else 8000) + "\n")
     print("### 4. evaluate()'s memory (a fresh interpreter per size)\n")
-    print(memory_table([1000, 10000] if quick else [1000, 10000, 100000]) + "\n")
+    print(memory_table([1000, 10000] if quick else [10000, 50000, 100000]) + "\n")
     print(f"(benchmark took {time.perf_counter() - started:.0f} s; {json.dumps({'quick': quick})})")
 
 

@@ -157,55 +157,85 @@ def evaluate(flow: Any, data: Any, *, input_column: str = "text", label_column: 
     work = partial(_score_items, flow, predict=predict, score=score, clock=clock, seed=seed, concurrency=concurrency,
                    keep_traces=keep_traces)
     bar = _progress_bar(len(items), progress, name)
+    table = _Table(len(items))
     try:
         if executor is None:
-            rows = work(items, bar=bar)
+            work(items, bar=bar, into=table)  # each row goes into the table as soon as it is made
         else:  # the same work, a chunk of items per task on the cluster's workers
             from .distributed import map_chunks
 
             rows = map_chunks(work, items, executor, bar=bar,
                               on_lost=lambda item, error: _row(*item, error, predict, score, keep_traces))
+            for i, row in enumerate(rows):
+                table.put(i, row)
+            del rows
     finally:
         if bar is not None:
             bar.close()
-    traces = [row.pop("trace") for row in rows] if keep_traces else None
-    return EvaluationResult(name, pd.DataFrame(rows), traces)
+    traces = table.columns.pop("trace", None)  # only there with keep_traces=True
+    return EvaluationResult(name, pd.DataFrame(table.columns), traces)
+
+
+class _Table:
+    """The items table while it fills: one list per column, with a slot for each item.
+
+    A row is spread into the columns as it arrives and is not kept, so an evaluation
+    holds the values its report needs and nothing per row besides (a dict per row
+    would cost about 600 bytes more per item).
+
+    >>> table = _Table(2)
+    >>> table.put(1, {"id": 7, "score": 1.0}); table.columns
+    {'id': [None, 7], 'score': [None, 1.0]}
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.columns: dict[str, list[Any]] = {}
+
+    def put(self, i: int, row: dict[str, Any]) -> None:
+        """Item ``i``'s row (items may finish in any order)."""
+        for column, value in row.items():
+            self.columns.setdefault(column, [None] * self.size)[i] = value
 
 
 def _score_items(flow: Any, items: list[tuple[Any, Any, Any]], *, predict: Callable, score: Callable, clock: Any,
-                 seed: int, concurrency: int, keep_traces: bool = False, bar: Any = None) -> list[dict[str, Any]]:
+                 seed: int, concurrency: int, keep_traces: bool = False, bar: Any = None,
+                 into: _Table | None = None) -> list[dict[str, Any]]:
     """Run the flow on each (id, input, label) item and score it: a row per item, in order.
 
     All the items share one event loop (each run still has its own clock starting at 0,
     its own context and its own tasks); a row is made as soon as its run ends, so only
-    the rows are kept, and the traces only when asked.
+    the rows are kept, and the traces only when asked. With ``into`` each row goes into
+    that table at once and the list returned is empty (a cluster's worker returns the rows).
     """
     chosen, step = get_clock(clock), as_step(flow, "the flow")
+    rows: list[Any] = [] if into is not None else [None] * len(items)
+    put = into.put if into is not None else rows.__setitem__
 
-    async def row_of(item: tuple[Any, Any, Any]) -> dict[str, Any]:
+    async def score_item(i: int, item: tuple[Any, Any, Any]) -> None:
         try:
             outcome: Any = await run_in_loop(step, item[1], chosen, seed)
         except Exception as error:
             outcome = error
         if bar is not None:
             bar.update(1)
-        return _row(*item, outcome, predict, score, keep_traces)
+        put(i, _row(*item, outcome, predict, score, keep_traces))
 
-    async def one_after_another() -> list[dict[str, Any]]:  # virtual time: each run is instant anyway
-        return [await row_of(item) for item in items]
+    async def one_after_another() -> None:  # virtual time: each run is instant anyway
+        for i, item in enumerate(items):
+            await score_item(i, item)
 
-    async def concurrently() -> list[dict[str, Any]]:  # wall time: ``concurrency`` workers share the items
-        rows: list[Any] = [None] * len(items)
+    async def concurrently() -> None:  # wall time: ``concurrency`` workers share the items
         todo = iter(enumerate(items))
 
         async def worker() -> None:
             for i, item in todo:  # one shared iterator: each worker takes the next item
-                rows[i] = await row_of(item)
+                await score_item(i, item)
 
         await asyncio.gather(*(worker() for _ in range(min(concurrency, len(items)))))
-        return rows
 
-    return drive(chosen, one_after_another if chosen.is_virtual else concurrently)
+    drive(chosen, one_after_another if chosen.is_virtual else concurrently)
+    return rows
 
 
 def _row(item_id: Any, x: Any, label: Any, outcome: Any, predict: Callable, score: Callable,

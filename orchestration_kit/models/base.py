@@ -11,7 +11,7 @@ without extra code.
 from __future__ import annotations
 
 import asyncio
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Awaitable, Callable, Protocol, Union, runtime_checkable
 
@@ -85,15 +85,12 @@ def estimate_tokens(text: str) -> int:
     return max(1, round(len(text) / 4))
 
 
-@asynccontextmanager
-async def model_span(model: str) -> AsyncIterator[SpanRecorder | None]:
-    """Record a "model" span if this call is part of a run; yield None otherwise."""
+def model_span(model: str) -> AbstractAsyncContextManager[SpanRecorder | None]:
+    """Record a "model" span if this call is part of a run (``async with model_span(name) as span``); None otherwise."""
     ctx = current_context()
     if ctx is None:
-        yield None
-        return
-    async with ctx.span(model, kind="model", model=model) as span:
-        yield span
+        return nullcontext()  # ``as span`` gives None
+    return ctx.span(model, kind="model", model=model)
 
 
 def record_completion(span: SpanRecorder | None, completion: Completion) -> None:

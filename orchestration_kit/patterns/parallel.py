@@ -152,9 +152,10 @@ class Parallel(Step):
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)  # a branch raises only for a mistake
         finally:
-            for task in tasks:  # no-op for finished branches; stops the rest after a mistake or when we are cancelled
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            if not all(task.done() for task in tasks):  # a mistake, or we are cancelled: stop the rest
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
         mistakes = [t.exception() for t in tasks if not t.cancelled() and t.exception() is not None]
         if mistakes:
             raise mistakes[0]  # type: ignore[misc]

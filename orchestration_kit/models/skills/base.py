@@ -25,6 +25,12 @@ import random
 import re
 from typing import Any
 
+# Compiled once, here: every simulated call uses them, and a call should cost microseconds.
+WORD = re.compile(r"[a-z0-9']+")
+JSON_START = re.compile(r"[\[{]")  # where a JSON object or list may begin
+_ENCODER = json.JSONEncoder(ensure_ascii=False)  # what json.dumps(..., ensure_ascii=False) builds on every call
+_DECODER = json.JSONDecoder()
+
 
 def content_of(prompt: str) -> str:
     """The part of a prompt a skill works on: what follows the instruction.
@@ -50,7 +56,7 @@ def content_of(prompt: str) -> str:
 
 def normalise(text: str) -> str:
     """Lowercase words separated by single spaces, padded, for whole-word matching."""
-    return " " + " ".join(re.findall(r"[a-z0-9']+", text.lower().replace("’", "'"))) + " "
+    return " " + " ".join(WORD.findall(text.lower().replace("’", "'"))) + " "
 
 
 def hits(normalised: str, keywords: list[str]) -> list[str]:
@@ -98,14 +104,14 @@ def confidence(rng: random.Random, kept: bool, clarity: float) -> float:
 
 def answer(**fields: Any) -> str:
     """A skill's reply: one line of JSON, keys in the order given."""
-    return json.dumps(fields, ensure_ascii=False)
+    return _ENCODER.encode(fields)
 
 
 def read_json(text: str) -> Any:
     """The first JSON object or list in ``text``, or None (tolerates prose around it)."""
-    for match in re.finditer(r"[\[{]", text):
+    for match in JSON_START.finditer(text):
         try:
-            value, _ = json.JSONDecoder().raw_decode(text[match.start():])
+            value, _ = _DECODER.raw_decode(text, match.start())
             return value
         except ValueError:
             continue

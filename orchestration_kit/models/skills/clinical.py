@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import random
 import re
+from functools import lru_cache
 from typing import Any
 
 from .registry import register_skill
@@ -34,8 +35,16 @@ RECOMMENDATIONS = ["routine_follow_up", "repeat_tests", "medication_review", "ur
 NEIGHBOURS = {r: RECOMMENDATIONS[max(0, i - 1):i] + RECOMMENDATIONS[i + 1:i + 2] for i, r in enumerate(RECOMMENDATIONS)}
 
 
+# The patterns are compiled once, here, not on every call: a simulated call should cost microseconds.
+LINES = {label: re.compile(rf"^{label}:(.*)$", flags=re.MULTILINE | re.IGNORECASE)
+         for label in ("Recent labs", "Medications", "History")}  # a case's "Label: value" lines
+LAB = re.compile(r"\s*([a-z0-9+ ]+?)\s+(-?\d+(?:\.\d+)?)")  # "potassium 6.2 mmol/L" -> name, value
+CONDITION_CODE = re.compile(r"\b[A-Z]\d{2}\b")  # an ICD-10 code such as N18
+
+
 def _line(text: str, label: str) -> str:
-    m = re.search(rf"^{label}:(.*)$", text, flags=re.MULTILINE | re.IGNORECASE)
+    """The value of the case's ``label:`` line, lowercased ("" if there is none)."""
+    m = LINES[label].search(text)
     return m.group(1).strip().lower() if m else ""
 
 
@@ -43,7 +52,7 @@ def read_labs(text: str) -> dict[str, float]:
     """"potassium 6.2 mmol/L; eGFR 24 ..." -> {"potassium": 6.2, "egfr": 24.0} (unknown names are skipped)."""
     labs = {}
     for part in _line(text, "Recent labs").rstrip(".").split(";"):
-        m = re.match(r"\s*([a-z0-9+ ]+?)\s+(-?\d+(?:\.\d+)?)", part)
+        m = LAB.match(part)
         if m:
             name = ALIASES.get(m[1].strip(), m[1].strip())
             if name in RANGES:
@@ -51,10 +60,11 @@ def read_labs(text: str) -> dict[str, float]:
     return labs
 
 
-def understand_case(text: str) -> tuple[list[str], bool]:
+@lru_cache(maxsize=16)  # the checks of one case run side by side (labs, medications): the case is read once
+def understand_case(text: str) -> tuple[tuple[str, ...], bool]:
     """(flags, any critical value) as the rules in data/README.md define them."""
-    labs, meds = read_labs(text), _line(text, "Medications")
-    conditions = re.findall(r"\b[A-Z]\d{2}\b", text) + [code for name, code in CODES.items() if name in _line(text, "History")]
+    labs, meds, history = read_labs(text), _line(text, "Medications"), _line(text, "History")
+    conditions = CONDITION_CODE.findall(text) + [code for name, code in CODES.items() if name in history]
     flags, critical = [], False
     for test, value in labs.items():
         low, high, crit_low, crit_high = RANGES[test]
@@ -72,10 +82,10 @@ def understand_case(text: str) -> tuple[list[str], bool]:
         "contra:potassium_raising_drug": ("spironolactone" in meds or "lisinopril" in meds) and labs.get("potassium", 0) > 5.5,
         "contra:beta_blocker_asthma": "propranolol" in meds and "J45" in conditions,
     }
-    return sorted(flags + [flag for flag, applies in rules.items() if applies]), critical
+    return tuple(sorted(flags + [flag for flag, applies in rules.items() if applies])), critical
 
 
-def recommend(flags: list[str], critical: bool) -> str:
+def recommend(flags: tuple[str, ...], critical: bool) -> str:
     if critical:
         return "urgent_review"
     if any(f.startswith("contra:") for f in flags):
