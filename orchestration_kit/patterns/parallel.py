@@ -156,6 +156,9 @@ class Parallel(Step):
                 for task in tasks:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
+            for task in tasks:  # read every outcome, so none is reported "never retrieved" if we leave by an error
+                if not task.cancelled():
+                    task.exception()
         mistakes = [t.exception() for t in tasks if not t.cancelled() and t.exception() is not None]
         if mistakes:
             raise mistakes[0]  # type: ignore[misc]
