@@ -71,6 +71,10 @@ def nanoseconds(s: float) -> int:
     return round(s * NS)
 
 
+_KINDS = {kind.value: kind for kind in Kind}  # "model" -> Kind.MODEL: a dict lookup, much quicker than Kind("model")
+_STATUSES = {status.value: status for status in Status}
+
+
 @dataclass(frozen=True, slots=True)  # slots: a run records many spans; each is smaller and quicker to build
 class Span:
     """One timed piece of a run: a flow, a step, or a model call."""
@@ -94,15 +98,14 @@ class Span:
     confidence: float | None = None  # how sure that routing decision was
 
     def __post_init__(self) -> None:
-        for name, vocabulary in (("kind", Kind), ("status", Status)):
-            value = getattr(self, name)
-            if not isinstance(value, vocabulary):
-                try:
-                    object.__setattr__(self, name, vocabulary(value))
-                except ValueError:
-                    known = ", ".join(v.value for v in vocabulary)
-                    raise ValueError(f"span {self.name!r}: {name} {value!r} is not one of {known} "
-                                     f"(add it to trace.{vocabulary.__name__} with what it means)") from None
+        kind, status = _KINDS.get(self.kind), _STATUSES.get(self.status)  # a word, or None if it is not one
+        if kind is None or status is None:
+            name, value, vocabulary = ("kind", self.kind, Kind) if kind is None else ("status", self.status, Status)
+            known = ", ".join(v.value for v in vocabulary)
+            raise ValueError(f"span {self.name!r}: {name} {value!r} is not one of {known} "
+                             f"(add it to trace.{vocabulary.__name__} with what it means)")
+        object.__setattr__(self, "kind", kind)  # the vocabulary's own member, even when given as a plain string
+        object.__setattr__(self, "status", status)
 
     @property
     def start_ns(self) -> int:
