@@ -35,7 +35,7 @@ builtin ``except`` working, e.g. ``except ValueError`` catches a ``Configuration
         ├── CheckFailed             (+ AssertionError) grading/: check() in strict mode, an answer failed
         ├── NotSolved               grading/: the answer is still the placeholder
         ├── AuthoringError          (+ ValueError) grading/authoring.py: a malformed master notebook
-        └── DidNotFinish            grading/sandbox.py: a flow ran past its virtual-time limit
+        └── DidNotFinish            grading/flow_limit.py: a flow ran past its virtual-time limit
 
 Outside the tree on purpose: ``MalformedReply`` (models/replies.py, a ``ValueError`` that a
 backend turns into a ``BackendError`` naming the server) and the server's ``Idle`` (a

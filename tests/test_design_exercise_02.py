@@ -6,7 +6,7 @@ import pytest
 
 from orchestration_kit import Ask, Parallel, Resilient, RetryPolicy
 from orchestration_kit.grading import grade
-from orchestration_kit.grading.lesson02 import DESIGN_FAULTS, p95, read_screen
+from orchestration_kit.grading.lesson02_design import DESIGN_FAULTS, p95, read_screen
 from orchestration_kit.patterns import BranchResult, Gathered
 from orchestration_kit.models.skills.parse import parse_json
 

@@ -79,7 +79,7 @@ def test_a_p95_of_run_ends_fails_only_when_runs_start_at_different_times():
 def comparison(*, scale_prices: bool):
     """A learner's router_vs_generalist, written from the exercise text (optionally forgetting the prices)."""
     from orchestration_kit import SimulatedModel
-    from orchestration_kit.grading.lesson05 import DEPARTMENTS, RESOLVE, support_router
+    from orchestration_kit.grading.lesson05_sensitivity import DEPARTMENTS, RESOLVE, support_router
     from orchestration_kit.measure.evaluate import default_prediction
     from orchestration_kit import Ask, run
 
@@ -119,7 +119,7 @@ def test_sensitivity_passes_a_faithful_answer_and_fails_one_that_leaves_the_pric
 
 def test_break_even_accepts_the_crossing_and_says_which_side_a_wrong_answer_is_on():
     from orchestration_kit.course.datasets import customer_queries
-    from orchestration_kit.grading.lesson05 import _break_even
+    from orchestration_kit.grading.lesson05_sensitivity import _break_even
 
     messages = customer_queries("test")
     exact = {accuracy: _break_even(messages, accuracy) for accuracy in (0.97, 0.8)}

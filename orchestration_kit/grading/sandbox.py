@@ -14,9 +14,10 @@ thing learners really submit:
 - **A flow that never finishes in virtual time.** On the virtual clock an endless
   ``while True: await asyncio.sleep(1)`` costs no real time, so it would spin at
   full speed. ``run_answer()`` stops a flow after ``VIRTUAL_TIME_LIMIT`` seconds
-  of virtual time; checks run learners' flows with it.
+  of virtual time; checks run learners' flows with it (``flow_limit.py``).
 - **Megabytes of output.** ``captured_output()`` keeps the first ``OUTPUT_LIMIT``
-  characters the code prints and counts the rest; ``check()`` shows only those.
+  characters the code prints and counts the rest; ``check()`` shows only those
+  (``output.py``).
 - **Threads the learner's code started.** A nested ``run()`` inside a step runs
   on a thread of its own; when the check gives up, every thread started during
   the check is stopped too, so nothing the check started still runs after the
@@ -28,25 +29,18 @@ thing learners really submit:
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import contextvars
-import io
 import os
 import queue
-import sys
 import threading
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable
 
-from ..context import Context
-from ..errors import GradingError
-from ..runner import RunResult, run
-from ..steps import Step, as_step
+# The limits in virtual time and on output have modules of their own; their names are importable from here too.
+from .flow_limit import VIRTUAL_TIME_LIMIT, DidNotFinish, run_answer  # noqa: F401
+from .output import OUTPUT_LIMIT, CappedOutput, captured_output  # noqa: F401
 
 TIME_LIMIT_ENV = "ORCHESTRATION_KIT_TIME_LIMIT"
 TIME_LIMIT = 30.0  # wall-clock seconds each case may take
-VIRTUAL_TIME_LIMIT = 600.0  # virtual seconds a learner's flow may take in run_answer()
-OUTPUT_LIMIT = 2000  # characters of a check's output that are shown
 
 
 # -- time: a wall-clock limit per case ----------------------------------------------
@@ -183,81 +177,3 @@ def _raise_in(thread: threading.Thread) -> bool:
         return False
     return True
 
-
-# -- virtual time: a limit for flows ---------------------------------------------
-class DidNotFinish(GradingError):
-    """A learner's flow was still running when its virtual-time limit ran out."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        super().__init__(f"your flow did not finish within {seconds:g} s of virtual time: look for a loop that "
-                         "never ends, a step that waits for something that never comes, or a far too long sleep")
-
-
-class _WithinLimit(Step):
-    """The learner's flow, cancelled when it runs past ``seconds`` of virtual time.
-
-    It opens no span of its own, so the trace is the same as the flow's alone.
-    """
-
-    def __init__(self, flow: Step, seconds: float) -> None:
-        self.flow, self.seconds, self.name = flow, seconds, flow.name
-
-    async def __call__(self, input: Any, ctx: Context) -> Any:
-        running = asyncio.ensure_future(self.flow(input, ctx))
-        done, _ = await asyncio.wait({running}, timeout=self.seconds)
-        if not done:
-            running.cancel()  # run() then waits for it to end, as for any task left over
-            raise DidNotFinish(self.seconds)
-        return running.result()
-
-
-def run_answer(flow: Any, input: Any, *, seed: int = 0, limit: float = VIRTUAL_TIME_LIMIT) -> RunResult:
-    """``run(flow, input, seed=seed)`` for a learner's flow: raises DidNotFinish after ``limit`` virtual seconds.
-
-        >>> run_answer(Sequential(stages=[draft, polish]), "My parcel arrived damaged").trace.latency
-    """
-    return run(_WithinLimit(as_step(flow, "your flow"), limit), input, seed=seed)
-
-
-# -- output: keep the first characters, count the rest ----------------------------------
-class CappedOutput(io.TextIOBase):
-    """A text stream that keeps the first ``limit`` characters written to it and counts the rest."""
-
-    encoding = "utf-8"
-
-    def __init__(self, limit: int = OUTPUT_LIMIT) -> None:
-        self.limit, self.written = limit, 0
-        self._kept: list[str] = []
-        self._lock = threading.Lock()  # the learner's code may print from several threads
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text: str) -> int:
-        with self._lock:
-            room = self.limit - self.written
-            if room > 0:
-                self._kept.append(text[:room])
-            self.written += len(text)
-        return len(text)
-
-    def text(self) -> str:
-        """What was printed, cut at ``limit`` characters with a note saying how much was left out."""
-        kept = "".join(self._kept)
-        if self.written <= self.limit:
-            return kept
-        return (f"{kept}\n… output cut: your code printed {self.written:,} characters, only the first "
-                f"{self.limit:,} are shown; print less (not inside a loop), or print a summary\n")
-
-
-@contextlib.contextmanager
-def captured_output(limit: int = OUTPUT_LIMIT) -> Iterator[CappedOutput]:
-    """Send everything printed (stdout and stderr) to a CappedOutput until the block ends."""
-    output = CappedOutput(limit)
-    before = sys.stdout, sys.stderr
-    sys.stdout = sys.stderr = output
-    try:
-        yield output
-    finally:
-        sys.stdout, sys.stderr = before

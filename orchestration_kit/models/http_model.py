@@ -13,28 +13,30 @@ only their wire format (four small methods). A call:
 
     >>> result = run(Ask(model, "Say hi to {input}"), "Ada", clock="wall")
     >>> result.trace.to_dataframe()[["name", "kind", "status", "error", "detail"]]
+
+A streamed answer (``stream()``) is read event by event in ``http_stream.py``;
+``wait_until_ready()``, for a server still loading, is in ``readiness.py``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import time
-from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Callable
-from urllib.parse import urlsplit
+from typing import Any, AsyncIterator
 
 import httpx
 
 from ..clock import require_wall_clock
-from ..errors import BackendError, ConfigurationError, Timeout
+from ..errors import BackendError, ConfigurationError
 from .redaction import Secret, excerpt, redact
 from ..resilience import RetryPolicy
+from . import readiness
 from .attempts import attempt_span, status_word, with_retries, within  # noqa: F401 (the first two: re-exported)
 from .base import (Completion, Message, Pricing, Prompt, Usage, as_messages, estimate_tokens, model_span,
                    record_completion, stream_from)
-from .http import check_base_url, provider_message, redacted_headers, safe_url, sse_events, status_error
+from .http import check_base_url, redacted_headers, safe_url, status_error
+from .http_stream import StreamState, download  # noqa: F401 (StreamState: for the backends' _read_event)
 from .options import split_options
 from .pool import PoolPerLoop, tls_context
 from .replies import MalformedReply, json_object
@@ -43,17 +45,6 @@ logger = logging.getLogger("orchestration_kit.http")
 
 #: Four attempts, waiting about 0.5, 1 and 2 s between them (±25 %).
 DEFAULT_RETRY = RetryPolicy(attempts=4, initial_delay=0.5, factor=2.0, max_delay=8.0, jitter=0.25)
-
-
-@dataclass
-class StreamState:
-    """What a stream has said so far: text pieces, token counts, finish reason, end marker."""
-
-    text: list[str] = field(default_factory=list)
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    finish_reason: str | None = None
-    done: bool = False  # set by the end marker: [DONE] after a finish_reason, or message_stop
 
 
 class HTTPModel:
@@ -127,14 +118,14 @@ class HTTPModel:
         >>> async for piece in model.stream("Tell me a story"):
         ...     print(piece, end="")
 
-        The download runs as its own task (see ``stream_from``), so its model span
+        The download (``http_stream.py``) runs as its own task (see ``stream_from``), so its model span
         opens and closes in one place whatever the reader does; stop reading and it is cancelled.
         """
         sent, hints = self.split_options(options)
         require_wall_clock()
         messages = as_messages(messages)
         body = self._full_body(messages, sent, True, hints)
-        return stream_from(lambda emit: self._download(messages, body, emit))
+        return stream_from(lambda emit: download(self, messages, body, emit))
 
     def split_options(self, options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         """The options this API takes, to send; and the simulated-skill hints, to leave at home.
@@ -153,25 +144,8 @@ class HTTPModel:
         return run(ask, None, clock="wall").output
 
     async def wait_until_ready(self, timeout: float = 60.0, path: str = "/health") -> None:
-        """Wait until the server's ``/health`` answers 200; a local server answers 503 while it loads."""
-        require_wall_clock()
-        url = "{0.scheme}://{0.netloc}{1}".format(urlsplit(self.base_url), path)
-        pool, loop = await self._pools.get(), asyncio.get_running_loop()
-        give_up_at, pause, last = loop.time() + timeout, 0.05, "none"
-        while True:
-            try:
-                async with pool.connection() as client:
-                    response = await client.get(url, headers=self._headers(self._key()))
-                if response.status_code == 200:
-                    return
-                last = f"HTTP {response.status_code}: {provider_message(response, self._key())[0]}"
-            except httpx.HTTPError as error:
-                last = f"{type(error).__name__}: {redact(str(error), [self._key()])[:300]}"
-            if loop.time() + pause > give_up_at:
-                raise Timeout(f"{self.name}: {safe_url(url)} not ready after {timeout:g} s (last answer: {last}). "
-                              "Fix: start the server, or give a large model a longer timeout.", model=self.name)
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, 1.0)
+        """Wait until the server's ``/health`` answers 200; a local server answers 503 while it loads (``readiness.py``)."""
+        await readiness.wait_until_ready(self, timeout, path)
 
     # -- one request ---------------------------------------------------------------------------
     async def _ask(self, client: httpx.AsyncClient, body: dict[str, Any]) -> tuple[str, Usage | None, str]:
@@ -183,35 +157,6 @@ class HTTPModel:
             return self._read_answer(json_object(response.text))
         except MalformedReply as wrong:
             raise self._malformed(f"unexpected answer ({wrong})", response.text, response.status_code) from None
-
-    async def _read_stream(self, client: httpx.AsyncClient, body: dict[str, Any], state: StreamState,
-                           emit: Callable[[str], None]) -> None:
-        """A streaming request: pass each text piece to ``emit``; fail unless the end marker arrives."""
-        async with client.stream("POST", self.path, json=body, headers=self._request_headers()) as response:
-            if response.status_code >= 400:
-                await response.aread()
-                raise self._status_error(response)
-            async for event, data in sse_events(response.aiter_lines()):
-                try:
-                    piece = self._read_event(event, data, state)
-                except MalformedReply as wrong:
-                    raise self._malformed(f"malformed stream event ({wrong})", data, response.status_code) from None
-                if piece:
-                    state.text.append(piece)
-                    emit(piece)
-        if not state.done:
-            raise BackendError(f"{self.name}: the stream from {self._url()} ended before its end marker, so the "
-                               f"answer may be cut short ({len(state.text)} pieces received).", model=self.name)
-
-    async def _download(self, messages: list[Message], body: dict[str, Any], emit: Callable[[str], None]) -> None:
-        """The streaming call, run as a task by ``stream_from``: text pieces go to ``emit``."""
-        started, state = time.perf_counter(), StreamState()
-        async with model_span(self.name) as span:
-            send = lambda client: self._read_stream(client, body, state, emit)  # noqa: E731
-            await within(self.deadline, with_retries(self, send, delivered=state.text), self.name)
-            text, finish = "".join(state.text), state.finish_reason or "stop"
-            tokens = state.input_tokens, state.output_tokens
-            record_completion(span, self._completion(messages, text, *tokens, finish, started, span))
 
     def _malformed(self, what: str, received: str, status: int) -> BackendError:
         """A reply the kit cannot read: name the model, the URL, what was wrong, and (secrets removed) what came."""
