@@ -101,11 +101,11 @@ def test_an_escalation_saved_in_one_process_resumes_in_another(tmp_path):
 
 
 @pytest.mark.parametrize("content, says", [
-    ('{"saved": "orchestration_kit escalation", "version": 1, "reason": "x", "inp', "not valid JSON"),
+    ('{"saved": "orchestration_kit escalation", "version": 2, "reason": "x", "inp', "not valid JSON"),
     ('{"name": "my notebook", "cells": []}', "no \"saved\""),
     ('{"saved": "orchestration_kit escalation", "version": 7, "reason": "x", "input": 1, "flow": "f"}', "version 7"),
-    ('{"saved": "orchestration_kit escalation", "version": 1, "input": 1, "flow": "f"}', "lacks a reason"),
-    ('{"saved": "orchestration_kit escalation", "version": 1, "reason": "x", "input": 1, "flow": "f", '
+    ('{"saved": "orchestration_kit escalation", "version": 2, "input": 1, "flow": "f"}', "lacks a reason"),
+    ('{"saved": "orchestration_kit escalation", "version": 2, "reason": "x", "input": 1, "flow": "f", '
      '"feedback": {"colour": "red"}}', "feedback does not fit"),
     ("\udcff".encode("utf-8", "surrogateescape").decode("latin-1"), "not valid JSON"),
 ])
@@ -140,8 +140,8 @@ def test_human_review_takes_its_name_as_a_keyword():
         HumanReview("desk")
     with pytest.raises(TypeError):
         HumanReview(None, "desk")
-    assert repr(HumanReview(name="desk")) == "HumanReview(name='desk')"
-    assert repr(HumanReview(decisions="approve")) == "HumanReview(decisions='approve', name='human review')"
+    assert repr(HumanReview(name="desk")) == "<HumanReview 'desk': asks a person>"
+    assert repr(HumanReview(decisions="approve")) == "<HumanReview 'human review': scripted 'approve'>"
 
 
 def test_a_persons_time_is_counted_on_the_clock_and_in_people_cost_not_in_model_cost():
