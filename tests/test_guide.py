@@ -13,9 +13,9 @@ from orchestration_kit import (
     Sequential, SimulatedModel, Stage, run,
 )
 from orchestration_kit.grading import grade, lesson_exercises
-from orchestration_kit.design.guide import (
-    FAILURE_TOLERANCES, LATENCY_BUDGETS, QUESTIONS, GuideForm, ProcessDescription, recommend,
-)
+from orchestration_kit.design.guide import recommend
+from orchestration_kit.design.guide_form import GuideForm
+from orchestration_kit.design.process import FAILURE_TOLERANCES, LATENCY_BUDGETS, QUESTIONS, ProcessDescription
 from orchestration_kit.design.skeleton import outline
 from orchestration_kit.patterns import Feedback
 from orchestration_kit.trace import Span

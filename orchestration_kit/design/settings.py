@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .guide import ProcessDescription
+    from .process import ProcessDescription
 
 THRESHOLD = 0.6  # a routing decision less sure than this goes to the fallback (or up a tier)
 TIMEOUTS = {"tight": 2.0, "moderate": 10.0, "relaxed": 30.0}  # seconds per call, by latency budget
