@@ -33,9 +33,10 @@ asked by some field: see ``guidance.CHAPTER_GUIDANCE``):
 - ``latency_for_clarity`` (default False): True runs the independent sub-tasks as
   stages one after another, each readable on its own, at the price of their sum.
 
-The guide in four small modules: ``process.py`` (the questions, as a
+The guide in small modules: ``process.py`` (the questions, as a
 ``ProcessDescription``), this one (the rules: ``recommend()`` and its
-``Recommendation``), ``skeleton.py`` (``build()``'s runnable flow) and
+``Recommendation``), ``settings.py`` (the numbers both use, and what the
+constraints change), ``skeleton.py`` (``build()``'s runnable flow) and
 ``guide_form.py`` (the questions as a form in JupyterLab, ``GuideForm``).
 """
 
@@ -49,7 +50,7 @@ from ..models import SimulatedModel
 from ..steps import Step
 from ..pictures.diagrams import Diagram, MermaidChart
 from .process import ProcessDescription
-from .settings import THRESHOLD, TIMEOUTS, attempts_for
+from .settings import THRESHOLD, TIMEOUTS, attempts_for, what_constraints_change
 from .skeleton import Skeleton
 
 
@@ -187,29 +188,4 @@ def recommend(process: ProcessDescription) -> Recommendation:
         choices.append(Choice("model call", (), "no question called for orchestration: one model call is the "
                               "simplest, fastest and cheapest design", f"{attempts_for(p)} attempts, then the generalist",
                               "generalist fallback"))
-    return Recommendation(process, tuple(choices), _settings(p))
-
-
-def _settings(p: ProcessDescription) -> tuple[str, ...]:
-    """What the three constraints change, each with its reason."""
-    speed = "latency budget " + {
-        "tight": "tight: the small, fast model does the work, and a call that is slow is dropped or redone "
-                 "after 2 s, not waited for",
-        "moderate": "moderate: a call that hangs is dropped or redone after 10 s, so it cannot stall the run",
-        "relaxed": "relaxed: a call may take up to 30 s before it is dropped or redone: "
-                   "waiting is cheaper than failing",
-    }[p.latency_budget]
-    if p.latency_budget == "tight" and (p.dependent_steps or p.latency_for_clarity):
-        speed += "; every stage adds its own latency, so keep the chain short"
-    if p.latency_budget == "tight" and p.latency_for_clarity and p.independent_subtasks:
-        speed += " (a tight budget and latency traded for clarity pull apart: measure the p95 first)"
-    money = ("cost sensitive: the small model does the work; the large one answers only fallbacks, "
-             "alternatives and escalations") if p.cost_sensitive else (
-             "cost not critical: the large model does the work, unless the latency budget is tight")
-    failures = ("failure tolerance low: an incomplete answer must not go out, so a failed stage raises and anything "
-                "degraded goes to a person") if p.failure_tolerance == "low" else (
-                "failure tolerance high: a partial answer is useful, so failed parts are reported missing and a "
-                "failed stage rolls back to the last good state")
-    if p.failure_tolerance == "low" and not p.tiers_of_responsibility:
-        failures += "; with no tier to escalate to, errors reach the caller: consider a person as a top tier"
-    return speed, money, failures
+    return Recommendation(process, tuple(choices), what_constraints_change(p))
