@@ -10,7 +10,8 @@ import pytest
 
 from orchestration_kit import ConfigurationError, run
 from orchestration_kit.design.guidance import CHAPTER_GUIDANCE, bullets_for, questions_for
-from orchestration_kit.design.guide import GuideForm, ProcessDescription, recommend
+from orchestration_kit.design.guide import ProcessDescription, recommend
+from orchestration_kit.design.guide_form import GuideForm
 
 CHAPTER = Path(__file__).resolve().parents[2] / "shared" / "chapter.txt"
 HEADINGS = {"router": "Use the Router Pattern when:", "parallel": "Use Parallel Execution when:",

@@ -101,11 +101,11 @@ def test_an_escalation_saved_in_one_process_resumes_in_another(tmp_path):
 
 
 @pytest.mark.parametrize("content, says", [
-    ('{"saved": "orchestration_kit escalation", "version": 1, "reason": "x", "inp', "not valid JSON"),
+    ('{"saved": "orchestration_kit escalation", "version": 2, "reason": "x", "inp', "not valid JSON"),
     ('{"name": "my notebook", "cells": []}', "no \"saved\""),
     ('{"saved": "orchestration_kit escalation", "version": 7, "reason": "x", "input": 1, "flow": "f"}', "version 7"),
-    ('{"saved": "orchestration_kit escalation", "version": 1, "input": 1, "flow": "f"}', "lacks a reason"),
-    ('{"saved": "orchestration_kit escalation", "version": 1, "reason": "x", "input": 1, "flow": "f", '
+    ('{"saved": "orchestration_kit escalation", "version": 2, "input": 1, "flow": "f"}', "lacks a reason"),
+    ('{"saved": "orchestration_kit escalation", "version": 2, "reason": "x", "input": 1, "flow": "f", '
      '"feedback": {"colour": "red"}}', "feedback does not fit"),
     ("\udcff".encode("utf-8", "surrogateescape").decode("latin-1"), "not valid JSON"),
 ])

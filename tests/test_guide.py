@@ -13,11 +13,12 @@ from orchestration_kit import (
     Sequential, SimulatedModel, Stage, run,
 )
 from orchestration_kit.grading import grade, lesson_exercises
-from orchestration_kit.design.guide import (
-    FAILURE_TOLERANCES, LATENCY_BUDGETS, QUESTIONS, GuideForm, ProcessDescription, recommend,
-)
+from orchestration_kit.design.guide import recommend
+from orchestration_kit.design.guide_form import GuideForm
+from orchestration_kit.design.process import FAILURE_TOLERANCES, LATENCY_BUDGETS, QUESTIONS, ProcessDescription
 from orchestration_kit.design.skeleton import outline
 from orchestration_kit.patterns import Feedback
+from orchestration_kit.trace import Span
 from orchestration_kit.models.skills import parse_label
 
 EVERYTHING = ProcessDescription("claims", True, True, True, True, routes=["car", "home"], tasks=["fraud", "coverage"],
@@ -203,7 +204,8 @@ def test_hierarchical_faq_a_failed_tier_is_escalated_to_a_person_or_a_higher_tie
 @pytest.mark.parametrize("feedback, escalates", [
     (Feedback("r", "ok"), False),
     # a retried attempt that recovered never becomes an issue (tests/test_trace_vocabulary.py)
-    (Feedback("r", "ok", issues=("task_a: skipped", "parallel: partial")), True),
+    (Feedback("r", "ok", issues=(Span(3, 1, "task_a", "task", status="skipped"),
+                                 Span(1, 0, "parallel", "flow", status="partial"))), True),
     (Feedback("r", "fallback"), True),
     (Feedback("r", "error"), True),
 ])

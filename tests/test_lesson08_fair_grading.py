@@ -32,8 +32,8 @@ def claims(steps, *, on_error="skip", default=None, settle_check=None, escalate=
 
 def partial_goes_to_a_person(feedback):
     """A cautious desk: anything degraded (a check missing, a fallback's answer) waits for a person."""
-    if feedback.status not in ("ok",) or any(issue.endswith(("partial", "skipped")) for issue in feedback.issues):
-        return f"the routine tier ended {feedback.status} with {', '.join(feedback.issues) or 'no issues'}"
+    if feedback.status not in ("ok",) or any(span.status in ("partial", "skipped") for span in feedback.issues):
+        return f"the routine tier ended {feedback.status} with {feedback.summary()}"
     return None
 
 

@@ -59,7 +59,9 @@ def test_a_retry_that_ran_out_is_an_issue():
 
     sub = Resilient(flaky(5, RateLimited("429")), retry=RetryPolicy(attempts=2, initial_delay=0.1), name="team")
     run(Hierarchical(top=lambda x: "a", sub={"a": sub}, escalate_when=escalate_when), "x")
-    assert seen["feedback"].issues == ("team: rate_limited",)  # the last attempt; the first was retried
+    issues = seen["feedback"].issues  # spans: the last attempt only; the first was retried
+    assert [(s.name, s.kind, s.status, s.attempt) for s in issues] == [("team", "attempt", "rate_limited", 2)]
+    assert issues[0].error and seen["feedback"].summary() == "team: rate_limited"
 
 
 def test_trouble_leaves_out_attempts_that_were_retried_and_what_they_hold():

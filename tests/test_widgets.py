@@ -90,7 +90,7 @@ def test_the_explorer_stand_in_is_a_picture_of_its_chart():
 
 
 def test_the_guide_form_stand_in_shows_the_answers_and_the_recommendation():
-    from orchestration_kit.design.guide import GuideForm
+    from orchestration_kit.design.guide_form import GuideForm
 
     form = GuideForm()
     form.update(differing_inputs=True)

@@ -32,83 +32,26 @@ asked by some field: see ``guidance.CHAPTER_GUIDANCE``):
   (``max_concurrency=1``): they still fail apart, but cost the sum, not the slowest.
 - ``latency_for_clarity`` (default False): True runs the independent sub-tasks as
   stages one after another, each readable on its own, at the price of their sum.
+
+The guide in small modules: ``process.py`` (the questions, as a
+``ProcessDescription``), this one (the rules: ``recommend()`` and its
+``Recommendation``), ``settings.py`` (the numbers both use, and what the
+constraints change), ``skeleton.py`` (``build()``'s runnable flow) and
+``guide_form.py`` (the questions as a form in JupyterLab, ``GuideForm``).
 """
 
 from __future__ import annotations
 
-import html
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConfigurationError
 from ..models import SimulatedModel
 from ..steps import Step
 from ..pictures.diagrams import Diagram, MermaidChart
-from .settings import THRESHOLD, TIMEOUTS, attempts_for
+from .process import ProcessDescription
+from .settings import THRESHOLD, TIMEOUTS, attempts_for, what_constraints_change
 from .skeleton import Skeleton
-
-LATENCY_BUDGETS = ("tight", "moderate", "relaxed")  # a person waits / minutes are fine / overnight is fine
-FAILURE_TOLERANCES = ("high", "low")  # a partial answer is useful / an incomplete answer must not go out
-QUESTIONS = {  # the yes/no design question -> the field that names its parts
-    "differing_inputs": "routes", "independent_subtasks": "tasks",
-    "dependent_steps": "steps", "tiers_of_responsibility": "tiers",
-}
-PLACEHOLDERS = {"routes": ("kind_a", "kind_b"), "tasks": ("task_a", "task_b"),
-                "steps": ("step_1", "step_2"), "tiers": ("tier_1", "tier_2")}
-PREFERENCES = ("simple_logic", "concurrent_capacity", "latency_for_clarity")  # yes/no answers that refine the patterns
-
-
-@dataclass(frozen=True)
-class ProcessDescription:
-    """Answers to the design questions about one process, and (optionally) the names of its parts.
-
-    >>> ProcessDescription("claims", independent_subtasks=True, tasks=["fraud", "coverage"], cost_sensitive=True)
-    """
-
-    name: str = "my process"
-    differing_inputs: bool = False  # do inputs differ in kind, each kind best handled by its own specialist?
-    independent_subtasks: bool = False  # are there sub-tasks that need not wait for one another?
-    dependent_steps: bool = False  # does each step need the previous one's output?
-    tiers_of_responsibility: bool = False  # tiers of responsibility, oversight, escalation?
-    latency_budget: str = "moderate"  # one of LATENCY_BUDGETS
-    cost_sensitive: bool = False
-    failure_tolerance: str = "high"  # one of FAILURE_TOLERANCES
-    simple_logic: bool = True  # should every decision be a written rule a person can read?
-    concurrent_capacity: bool = True  # are there the compute resources (and rate limits) to run calls at once?
-    latency_for_clarity: bool = False  # is latency acceptable in exchange for clear stages, one after another?
-    routes: tuple[str, ...] = ()  # the kinds of input
-    tasks: tuple[str, ...] = ()  # the independent sub-tasks
-    steps: tuple[str, ...] = ()  # the dependent steps, in order
-    tiers: tuple[str, ...] = ()  # the tiers, e.g. ("real_time", "batch")
-
-    def __post_init__(self) -> None:
-        for question, part in QUESTIONS.items():
-            answer, names = getattr(self, question), getattr(self, part)
-            if not isinstance(answer, bool):
-                raise ConfigurationError(f"ProcessDescription.{question} is a yes/no answer: "
-                                         f"give True or False, not {answer!r}")
-            if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) and n for n in names):
-                raise ConfigurationError(f"ProcessDescription.{part} is a list of names such as ['a', 'b'], "
-                                         f"got {names!r}")
-            object.__setattr__(self, part, tuple(names))  # lists are welcome; a frozen description stores tuples
-            if names and not answer:
-                raise ConfigurationError(f"ProcessDescription names {part} but answers {question}=False: "
-                                         f"answer True, or leave {part} out")
-            if len(names) == 1 or len(set(names)) != len(names):
-                raise ConfigurationError(f"ProcessDescription.{part} needs two or more different names, "
-                                         f"got {list(names)}")
-        for preference in ("cost_sensitive", *PREFERENCES):
-            if not isinstance(getattr(self, preference), bool):
-                raise ConfigurationError(f"ProcessDescription.{preference} is True or False, "
-                                         f"not {getattr(self, preference)!r}")
-        for option, allowed in (("latency_budget", LATENCY_BUDGETS), ("failure_tolerance", FAILURE_TOLERANCES)):
-            if getattr(self, option) not in allowed:
-                raise ConfigurationError(f"ProcessDescription.{option} is one of {allowed}, "
-                                         f"got {getattr(self, option)!r}")
-
-    def names(self, part: str) -> tuple[str, ...]:
-        """The names given for ``part`` ("routes", "tasks", "steps", "tiers"), or placeholders."""
-        return getattr(self, part) or PLACEHOLDERS[part]
 
 
 @dataclass(frozen=True)
@@ -245,103 +188,4 @@ def recommend(process: ProcessDescription) -> Recommendation:
         choices.append(Choice("model call", (), "no question called for orchestration: one model call is the "
                               "simplest, fastest and cheapest design", f"{attempts_for(p)} attempts, then the generalist",
                               "generalist fallback"))
-    return Recommendation(process, tuple(choices), _settings(p))
-
-
-def _settings(p: ProcessDescription) -> tuple[str, ...]:
-    """What the three constraints change, each with its reason."""
-    speed = "latency budget " + {
-        "tight": "tight: the small, fast model does the work, and a call that is slow is dropped or redone "
-                 "after 2 s, not waited for",
-        "moderate": "moderate: a call that hangs is dropped or redone after 10 s, so it cannot stall the run",
-        "relaxed": "relaxed: a call may take up to 30 s before it is dropped or redone: "
-                   "waiting is cheaper than failing",
-    }[p.latency_budget]
-    if p.latency_budget == "tight" and (p.dependent_steps or p.latency_for_clarity):
-        speed += "; every stage adds its own latency, so keep the chain short"
-    if p.latency_budget == "tight" and p.latency_for_clarity and p.independent_subtasks:
-        speed += " (a tight budget and latency traded for clarity pull apart: measure the p95 first)"
-    money = ("cost sensitive: the small model does the work; the large one answers only fallbacks, "
-             "alternatives and escalations") if p.cost_sensitive else (
-             "cost not critical: the large model does the work, unless the latency budget is tight")
-    failures = ("failure tolerance low: an incomplete answer must not go out, so a failed stage raises and anything "
-                "degraded goes to a person") if p.failure_tolerance == "low" else (
-                "failure tolerance high: a partial answer is useful, so failed parts are reported missing and a "
-                "failed stage rolls back to the last good state")
-    if p.failure_tolerance == "low" and not p.tiers_of_responsibility:
-        failures += "; with no tier to escalate to, errors reach the caller: consider a person as a top tier"
-    return speed, money, failures
-
-
-class GuideForm:
-    """The design questions as an ipywidgets form; the recommendation follows every change.
-
-    >>> form = GuideForm()
-    >>> form.update(differing_inputs=True, latency_budget="tight")   # or tick the boxes in JupyterLab
-    >>> form.recommendation.shape
-    'router(kind_a, kind_b)'
-    """
-
-    def __init__(self, process: ProcessDescription | None = None) -> None:
-        import ipywidgets as widgets  # imported here: the package itself stays quick to import
-
-        self.base = base = process or ProcessDescription()
-        box, menu = {"indent": False}, {"style": {"description_width": "initial"}}
-        self.questions: dict[str, Any] = {
-            "differing_inputs": widgets.Checkbox(
-                value=base.differing_inputs, description="Inputs differ in kind", **box),
-            "independent_subtasks": widgets.Checkbox(
-                value=base.independent_subtasks, description="There are independent sub-tasks", **box),
-            "dependent_steps": widgets.Checkbox(
-                value=base.dependent_steps, description="Each step needs the previous one's output", **box),
-            "tiers_of_responsibility": widgets.Checkbox(
-                value=base.tiers_of_responsibility, description="Tiers of responsibility or escalation", **box),
-            "latency_budget": widgets.Dropdown(
-                options=LATENCY_BUDGETS, value=base.latency_budget, description="Latency budget", **menu),
-            "cost_sensitive": widgets.Checkbox(value=base.cost_sensitive, description="Cost sensitive", **box),
-            "failure_tolerance": widgets.Dropdown(
-                options=FAILURE_TOLERANCES, value=base.failure_tolerance, description="Failure tolerance", **menu),
-            "simple_logic": widgets.Checkbox(
-                value=base.simple_logic, description="Decisions as written rules a person can read", **box),
-            "concurrent_capacity": widgets.Checkbox(
-                value=base.concurrent_capacity, description="Compute resources to run calls at once", **box),
-            "latency_for_clarity": widgets.Checkbox(
-                value=base.latency_for_clarity, description="Latency is acceptable in exchange for clarity", **box),
-        }
-        for widget in self.questions.values():
-            widget.observe(lambda _change: self._refresh(), names="value")
-        self.report, self.picture = widgets.HTML(), widgets.Output()
-        self.widget = widgets.VBox([*self.questions.values(), self.report, self.picture])
-        self._refresh()
-
-    def update(self, **answers: Any) -> Recommendation:
-        """Set some answers (as if clicked) and return the new recommendation."""
-        unknown = [name for name in answers if name not in self.questions]
-        if unknown:
-            raise ConfigurationError(f"GuideForm.update: no question called {unknown[0]!r}; "
-                                     f"the questions are {list(self.questions)}")
-        for name, value in answers.items():
-            self.questions[name].value = value
-        return self._refresh()
-
-    def _refresh(self) -> Recommendation:
-        answers = {name: widget.value for name, widget in self.questions.items()}
-        parts = {part: getattr(self.base, part) if answers[question] else () for question, part in QUESTIONS.items()}
-        self.recommendation = recommend(replace(self.base, **answers, **parts))  # unticked questions drop their names
-        self.report.value = f"<pre>{html.escape(str(self.recommendation))}</pre>"
-        picture = self.recommendation.diagram()  # set directly: works the same with or without a notebook kernel
-        data = {"text/markdown": picture._repr_markdown_(), "text/plain": repr(picture)}
-        self.picture.outputs = ({"output_type": "display_data", "metadata": {}, "data": data},)
-        return self.recommendation
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        from ..course.widgets import stand_in  # the live form in JupyterLab, a readable description everywhere else
-
-        answers = "".join(f"<li>{html.escape(w.description)}: <b>{html.escape(str(w.value))}</b></li>"
-                          for w in self.questions.values())
-        return stand_in(self.widget, what="Guide form", picture=f"<ul>{answers}</ul>{self.report.value}",
-                        shows=f"the design questions and the recommendation they lead to: {self.recommendation.shape}",
-                        use="tick the boxes and pick from the menus, and the recommendation follows")
-
-    def __repr__(self) -> str:
-        return f"GuideForm({self.recommendation.shape!r})"
+    return Recommendation(process, tuple(choices), what_constraints_change(p))

@@ -108,8 +108,7 @@ def _degraded(feedback: Feedback) -> str | None:
     """Low failure tolerance: escalate a sub-orchestration that failed or had to degrade anything."""
     if feedback.ok:  # a retried attempt that recovered is not an issue (trace.trouble)
         return None
-    found = f" ({', '.join(feedback.issues)})" if feedback.issues else ""
-    return f"sub-orchestration {feedback.route!r} ended {feedback.status}{found}"
+    return str(feedback)  # "sub-orchestration 'team' ended partial (compliance: skipped, team: partial)"
 
 
 def outline(flow: Any) -> str:

@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterator
 from ..errors import BackendError
 from ..patterns import Feedback, Hierarchical, HumanReview, Parallel, Review, Sequential, Stage, resolve
 from ..course import datasets
+from ..trace import Span
 from . import Case, describe, exercise, one_line, solved, try_run
 
 
@@ -67,9 +68,14 @@ def _hierarchy(flow: Any) -> Iterator[Case]:
 
 
 # -- exercise 2 -----------------------------------------------------------------
-def _feedback(route: str, status: str = "ok", confidence: float = 0.95, issues: tuple[str, ...] = (),
+def _feedback(route: str, status: str = "ok", confidence: float = 0.95, issues: tuple[Span, ...] = (),
               output: Any = "done") -> Feedback:
     return Feedback(route, status, output, issues, confidence)
+
+
+def _issue(name: str, kind: str, status: str, error: str = "") -> Span:
+    """A span such as a team's run leaves in ``Feedback.issues``, made by hand for a case."""
+    return Span(0, None, name, kind, status=status, error=error)
 
 
 _RULE_CASES = [  # (what the case shows, the feedback, should it escalate?, the hint if the verdict is wrong)
@@ -84,9 +90,12 @@ _RULE_CASES = [  # (what the case shows, the feedback, should it escalate?, the 
     ("a successful manual review the manager was 0.75 sure of", _feedback("manual_review", confidence=0.75), False,
      "a person reviews it anyway: low confidence only matters for automated work"),
     ("a manual review that lost a check (partial)",
-     _feedback("manual_review", "partial", issues=("compliance: skipped", "manual_review: partial")), True,
+     _feedback("manual_review", "partial", issues=(_issue("compliance", "task", "skipped", "ConnectionError: down"),
+                                                   _issue("manual_review", "flow", "partial"))), True,
      "escalate every run whose status is not 'ok'"),
-    ("an automated run that rolled back", _feedback("automated", "rolled_back", 0.97, ("limit check: failed",)), True,
+    ("an automated run that rolled back",
+     _feedback("automated", "rolled_back", 0.97, (_issue("limit check", "stage", "failed", "over the limit"),
+                                                  _issue("automated", "flow", "rolled_back"))), True,
      "escalate every run whose status is not 'ok'"),
     ("a team that raised (status error, no output)", _feedback("manual_review", "error", 0.9, (), None), True,
      "escalate every run whose status is not 'ok'; its output is None, so do not read it"),

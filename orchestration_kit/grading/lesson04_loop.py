@@ -13,6 +13,7 @@ from typing import Any, Iterator
 from ..patterns import Feedback, Hierarchical, HumanReview, Parallel, Review, SendBack, Sequential, Stage
 from ..patterns import EscalationFileError
 from ..patterns.feedback import as_send_back
+from ..trace import Span
 from . import Case, describe, exercise, one_line, solved, try_run
 
 
@@ -24,12 +25,20 @@ def _verdict(checker: Any, feedback: Feedback) -> tuple[SendBack | None, str]:
         return None, one_line(error)
 
 
+def _issue(name: str, kind: str, status: str, error: str = "") -> Span:
+    """A span such as a team's run leaves in ``Feedback.issues``, made by hand for a case."""
+    return Span(0, None, name, kind, status=status, error=error)
+
+
+_REFUSED = (_issue("limit check", "stage", "failed", "over the automation limit"), _issue("automated", "flow", "rolled_back"))
+_LOST_CHECK = (_issue("compliance", "task", "skipped", "ConnectionError: compliance service unavailable"),
+               _issue("manual_review", "flow", "partial"))
 _PACKET = {"amount": "$900", "summary": "a pay change", "missing checks": []}
 _CHECKER_CASES = [  # (what it shows, feedback, the SendBack's team or "same" or None to accept, hint)
-    ("the automated team refused (rolled back)", Feedback("automated", "rolled_back", "order $5,000", ("limit check: failed",)),
+    ("the automated team refused (rolled back)", Feedback("automated", "rolled_back", "order $5,000", _REFUSED),
      "manual_review", "a refusal means the manager was wrong to automate: send it to the approvers' team"),
     ("a review packet that lost a check", Feedback("manual_review", "partial", {**_PACKET, "missing checks": ["compliance"]},
-                                                     ("compliance: skipped",)),
+                                                     _LOST_CHECK),
      "same", "a lost check may be a blip: send it back to the same team (SendBack(critique) with no to=)"),
     ("a complete review packet", Feedback("manual_review", "ok", _PACKET), None, "nothing is wrong: return None"),
     ("a successful automated run", Feedback("automated", "ok", "done"), None, "nothing is wrong: return None"),

@@ -26,12 +26,12 @@ from typing import Any, Callable
 from ..context import Context
 from ..errors import ConfigurationError, DataError
 from ..steps import Step
-from ..trace import Trace
+from ..trace import Span, Trace
 from .feedback import Feedback
 
 _VERDICTS = {"approve": "approved", "reject": "rejected"}
 SAVED_AS = "orchestration_kit escalation"  # the marker that says a JSON file is one of ours
-VERSION = 1
+VERSION = 2  # 2: the feedback's issues are saved as spans (version 1 saved them as "name: status" text)
 
 
 class EscalationFileError(DataError):
@@ -86,6 +86,9 @@ class Escalation:
 
         if not isinstance(data, dict) or data.get("saved") != SAVED_AS:
             raise bad(f"it has no \"saved\": {SAVED_AS!r} marker")
+        if data.get("version") == 1:
+            raise bad(f"version 1, from an older kit that saved the feedback's issues as text; this kit reads version "
+                      f"{VERSION}: escalate the case again and save it with this kit")
         if data.get("version") != VERSION:
             raise bad(f"version {data.get('version')!r}; this kit reads version {VERSION}")
         if not isinstance(data.get("reason"), str) or "input" not in data or not isinstance(data.get("flow"), str):
@@ -93,8 +96,9 @@ class Escalation:
         feedback = data.get("feedback")
         if feedback is not None:
             try:
-                feedback = Feedback(**{**feedback, "issues": tuple(feedback.get("issues", ()))})
-            except TypeError as error:
+                issues = tuple(Span(**issue) for issue in feedback.get("issues", ()))  # saved by asdict: span fields
+                feedback = Feedback(**{**feedback, "issues": issues})
+            except (TypeError, ValueError) as error:  # ValueError: a bad kind or status, or text issues
                 raise bad(f"its feedback does not fit ({error})") from None
         return cls(data["reason"], data["input"], feedback, data["flow"], data.get("route"))
 

@@ -187,7 +187,7 @@ class Hierarchical(Step):
         named = [s for s in roots if s.name == team.name]
         if named and status == "ok":
             status = named[-1].status
-        issues = tuple(f"{s.name}: {s.status}" for s in trouble(own))  # recovered retries do not count
+        issues = tuple(trouble(own))  # the spans themselves; a retry that recovered does not count
         cost = round(sum(s.cost for s in own if s.kind == "model"), 10)
         return Feedback(route, status, output, issues, confidence, round(ctx.now() - start, 9), cost, round_)
 
