@@ -11,6 +11,7 @@ from typing import Any, Callable, Iterator
 
 from ..errors import BackendError
 from ..patterns import Feedback, Hierarchical, HumanReview, Parallel, Review, Sequential, Stage, resolve
+from ..patterns.tiers import count_tiers
 from ..course import datasets
 from ..trace import Span
 from . import Case, describe, exercise, one_line, solved, try_run
@@ -50,6 +51,13 @@ def _hierarchy(flow: Any) -> Iterator[Case]:
     yield Case("a routine request is done by the automated team, without a person",
                not error and top is not None and top.route == "automated" and not _escalated(trace),
                f"it raised {error}" if error else f"the top level said: {top.detail if top else 'nothing'}")
+    tiers = count_tiers(flow, trace) if not error and top is not None else None
+    split = tiers is not None and tiers["routing decisions"] == 1 and tiers["team model calls"] >= 1
+    yield Case("the top level only decides; the team does the work (strategic decisions, tactical execution)", split,
+               "it did not run" if tiers is None else
+               f"on the routine request the top level made {tiers['routing decisions']} routing decision(s) and the "
+               f"team made {tiers['team model calls']} model call(s): top= should only choose a team (the manager), "
+               "and each team in sub= should do its own work")
 
     output, trace, error = try_run(flow, requests["r0020"])  # a salary change: manual review
     yield Case("a pay change gets the manual-review packet", isinstance(output, dict) and "amount" in output,
