@@ -127,3 +127,12 @@ def test_explorer_numbers_are_those_of_a_fresh_comparison_even_when_settings_com
     pd.testing.assert_frame_equal(again, parallel_vs_sequential(3, 0.4, 0.1, runs=5))
     again.loc[0, "latency_s"] = -1.0  # a learner changing the data does not change what comes back next time
     assert box.update(branches=3).loc[0, "latency_s"] != -1.0
+
+
+def test_a_team_that_rolled_back_proposes_no_answer_in_the_review_box():
+    proposed = review_box(pending_escalation())
+    assert "<b>Proposed answer:</b> refund approved" in proposed.summary.value
+    echoed = Hierarchical(top=lambda x: "auto", sub={"auto": lambda x: x}, escalate=HumanReview(),  # gives the request back
+                          escalate_when=lambda feedback: "refunds over $500 need a person")
+    box = review_box(run(echoed, "refund $900").output)
+    assert "Proposed answer" not in box.summary.value and "<b>Request:</b> refund $900" in box.summary.value

@@ -65,6 +65,8 @@ class ReviewBox:
         import ipywidgets as widgets
 
         found = escalation.feedback.output if escalation.feedback else None
+        if found == escalation.input:  # a rolled-back team gives the request back: it proposed no answer
+            found = None
         self.escalation, self.reviewer, self.review = escalation, reviewer, None
         self.flow, self.result = flow, None
         self.summary = widgets.HTML(
