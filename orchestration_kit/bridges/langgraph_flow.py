@@ -24,7 +24,7 @@ from typing import Annotated, Any, TypedDict
 
 from ..patterns import Decision, Parallel, Router
 from ..steps import Ask, Step
-from ..models.skills import parse_json
+from ..course.hospital import care_protocol
 
 LABS = "Check this case's lab results:\n{input}"
 MEDICINES = "Check this case's medicines:\n{input}"
@@ -38,22 +38,8 @@ def condition(case: str) -> str:
 
 
 def decide(findings: dict[str, str], missing: list[str]) -> dict[str, Any]:
-    """The care protocol over the checks' JSON findings; a missing check or a critical value escalates."""
-    flags: set[str] = set()
-    said = []
-    for text in findings.values():
-        found = parse_json(text)
-        flags |= set(found.get("flags", []))
-        said.append(found.get("recommendation"))
-    if "urgent_review" in said:
-        recommendation = "urgent_review"
-    elif any(flag.startswith("contra:") for flag in flags):
-        recommendation = "medication_review"
-    else:
-        recommendation = "repeat_tests" if flags else "routine_follow_up"
-    escalate = bool(missing) or recommendation == "urgent_review"
-    return {"status": "escalate" if escalate else "ok", "recommendation": recommendation, "flags": sorted(flags),
-            "missing": sorted(missing)}
+    """The care protocol over the checks' JSON findings (course.hospital.care_protocol, the capstone's own)."""
+    return care_protocol(findings.values(), missing)
 
 
 def _checks(hospital: Any, model: str) -> dict[str, Ask]:

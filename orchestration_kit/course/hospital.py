@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Iterable
 
 from ..context import current_context
 from ..errors import ConfigurationError
 from ..models.simulated import SimulatedModel
 from ..models.skills.base import read_json
+from ..models.skills.parse import parse_json
 
 
 @dataclass(frozen=True)
@@ -160,3 +161,29 @@ def new_cases(seed: int, prefix: str = "x") -> list[dict[str, Any]]:
         row["text"] = row["text"].replace(f"Case {row['id']}", f"Case {prefix}{number:03d}")
         row["id"] = f"{prefix}{number:03d}"
     return rows
+
+
+def care_protocol(findings: Iterable[Any], missing: Iterable[str]) -> dict[str, Any]:
+    """The written care protocol over the checks' JSON findings: a missing check or a critical value escalates.
+
+    The one copy the capstone's checks and the LangGraph bridge both follow. A finding that is not text
+    (a default, say) adds nothing.
+
+    >>> care_protocol(['{"flags": ["lab:potassium"], "recommendation": "repeat_tests"}'], [])["recommendation"]
+    'repeat_tests'
+    """
+    flags: set[str] = set()
+    said = []
+    for text in findings:
+        found = parse_json(text) if isinstance(text, str) else {}
+        flags |= set(found.get("flags", []))
+        said.append(found.get("recommendation"))
+    if "urgent_review" in said:
+        recommendation = "urgent_review"
+    elif any(flag.startswith("contra:") for flag in flags):
+        recommendation = "medication_review"
+    else:
+        recommendation = "repeat_tests" if flags else "routine_follow_up"
+    escalate = bool(missing) or recommendation == "urgent_review"
+    return {"status": "escalate" if escalate else "ok", "recommendation": recommendation, "flags": sorted(flags),
+            "missing": sorted(missing)}

@@ -17,10 +17,9 @@ from ..errors import RateLimited
 from ..patterns import Parallel
 from ..resilience import Resilient, RetryPolicy
 from ..steps import Step
-from ..course.hospital import Hospital, new_cases
+from ..course.hospital import Hospital, care_protocol, new_cases
 from ..course.scorecard import Scorecard, score
 from ..course.scorecard_rules import Targets, timeline_text
-from ..models.skills import parse_json
 from . import Case, describe, exercise, one_line, run_answer, solved
 
 HOLDOUT_SEED = 2026  # the shipped cases came from the generator's own seed; these from this one
@@ -119,20 +118,7 @@ def _checks(hospital: Hospital) -> Parallel:
 
 
 def _reference_decide(gathered: Any) -> dict[str, Any]:
-    flags: set[str] = set()
-    said = []
-    for text in gathered.values.values():
-        found = parse_json(text) if isinstance(text, str) else {}
-        flags |= set(found.get("flags", []))
-        said.append(found.get("recommendation"))
-    if "urgent_review" in said:
-        recommendation = "urgent_review"
-    elif any(flag.startswith("contra:") for flag in flags):
-        recommendation = "medication_review"
-    else:
-        recommendation = "repeat_tests" if flags else "routine_follow_up"
-    escalate = bool(gathered.missing) or recommendation == "urgent_review"
-    return {"status": "escalate" if escalate else "ok", "recommendation": recommendation, "flags": sorted(flags)}
+    return care_protocol(gathered.values.values(), gathered.missing)
 
 
 # -- exercise 2: the real-time path ------------------------------------------------------------------------------
