@@ -10,11 +10,11 @@ One rule for both: the clock is virtual unless you say ``clock="wall"``. A
 real model on the virtual clock is refused with ``RealTimeRequired``, whose
 message says to pass ``clock="wall"``, so a wrong clock never goes unnoticed.
 
-Where the flow runs: ``run()`` drives a fresh event loop of its own (on a
-reused worker thread when a loop is already running, as in Jupyter; see
-driver.py). ``arun()`` on the wall clock runs the flow on the caller's own
-loop, so it can talk to servers running there; on the virtual clock it drives
-a private virtual loop on a worker thread and awaits it.
+Where the flow runs: ``run()`` drives a fresh event loop of its own on the
+calling thread, also when a loop is already running there, as in Jupyter
+(see driver.py). ``arun()`` on the wall clock runs the flow on the caller's
+own loop, so it can talk to servers running there; on the virtual clock it
+drives a private virtual loop on a reused worker thread and awaits it.
 
 Each run owns the tasks it starts (tasks.py): when it ends, they are
 cancelled and awaited, and nobody else's, so concurrent ``arun()`` calls on

@@ -1,9 +1,13 @@
-"""The kit's worker threads: where a run's event loop goes when the calling thread already runs one.
+"""The kit's worker threads: where ``await arun()`` on the virtual clock runs its loop.
 
-Inside Jupyter the kernel's loop is running, so ``run()`` cannot start another on
-that thread; it hands the run to a worker and waits (see ``driver.py``). Workers
-are kept and reused, because starting a thread per call costs more than a small
-run; nested runs need more than one, so up to ``MAX_IDLE_WORKERS`` stay idle.
+A virtual run is a private event loop that runs as fast as the CPU allows. An
+``await arun(flow, x)`` must not stop the caller's loop for that long (other
+tasks there go on while it awaits), so the run's loop goes to a worker thread
+and the caller awaits its result. Workers are kept and reused, because starting
+a thread per call costs more than a small run; several ``arun()`` calls at once
+need more than one, so up to ``MAX_IDLE_WORKERS`` stay idle. (``run()`` needs
+no worker: it blocks its caller anyway, so it runs its loop on the calling
+thread; see driver.py.)
 
     >>> on_a_worker(lambda: 6 * 7, started_from=origin()).result()
     42
@@ -18,7 +22,7 @@ import threading
 from typing import Any, Callable, TypeVar
 
 T = TypeVar("T")
-MAX_IDLE_WORKERS = 2  # worker threads kept for reuse (nested runs need more than one)
+MAX_IDLE_WORKERS = 2  # worker threads kept for reuse (concurrent arun() calls need more than one)
 
 _local = threading.local()  # .origin: on a worker, the thread whose run it is driving
 

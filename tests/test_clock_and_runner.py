@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 import time
 
@@ -176,24 +177,40 @@ def test_a_real_backend_awaited_with_the_default_clock_is_refused_with_the_fix()
         asyncio.run(arun(Ask(model), "hello"))
 
 
-# -- run() inside a running loop reuses its worker thread ----------------------------------------
-def test_run_inside_a_running_loop_reuses_one_worker_thread():
+# -- run() inside a running loop runs on the calling thread, then gives the loop back -------------
+def test_run_inside_a_running_loop_runs_on_the_cells_thread_and_gives_its_loop_back():
     seen = []
 
     def which_thread(x):
-        seen.append(threading.current_thread())  # thread objects, not idents: the OS reuses idents
+        seen.append((threading.current_thread(), asyncio.get_running_loop()))
         return x
 
     async def notebook_cells():
-        return [run(which_thread, i).output for i in range(5)]
+        cell_loop = asyncio.get_running_loop()
+        outputs = [run(which_thread, i).output for i in range(5)]
+        return outputs, cell_loop, asyncio.get_running_loop(), asyncio.current_task()
 
-    assert asyncio.run(notebook_cells()) == [0, 1, 2, 3, 4]
-    assert len(set(seen)) == 1 and seen[0] is not threading.main_thread()
+    outputs, cell_loop, loop_after, task_after = asyncio.run(notebook_cells())
+    assert outputs == [0, 1, 2, 3, 4]
+    assert {thread for thread, _ in seen} == {threading.main_thread()}  # no hand-off to another thread
+    assert all(loop is not cell_loop for _, loop in seen)  # each run had a loop of its own ...
+    assert loop_after is cell_loop and task_after is not None  # ... and the cell's loop runs on afterwards
 
 
-def test_a_run_nested_in_a_step_gets_a_worker_of_its_own():
+def test_a_run_inside_a_cell_cannot_see_the_cells_context_variables():
+    cell_only = contextvars.ContextVar("cell_only", default="unset")
+
+    async def cell():
+        cell_only.set("the cell's")
+        seen = run(lambda x: cell_only.get(), None).output
+        return seen, cell_only.get()
+
+    assert asyncio.run(cell()) == ("unset", "the cell's")  # a clean context, as asyncio.run() gives
+
+
+def test_a_run_nested_in_a_step_has_a_loop_and_a_clock_of_its_own():
     async def outer(x):
-        return run(sleeper(2.0), x).trace.latency  # a step that calls run(): its loop is busy, so another worker
+        return run(sleeper(2.0), x).trace.latency  # a step that calls run(): a loop of its own, on the same thread
 
     async def cell():
         return run(outer, "x")

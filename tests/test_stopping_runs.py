@@ -110,7 +110,7 @@ def test_cancel_runs_stops_every_run_another_thread_started_nested_runs_included
     counts, outcome = [0], {}
 
     def nested(x):
-        return run(endless_counter(counts), x)  # a run() inside a step: it runs on a worker thread
+        return run(endless_counter(counts), x)  # a run() inside a step: a loop of its own, on the same thread
 
     def learner():
         try:
@@ -132,7 +132,7 @@ def test_an_interrupt_while_waiting_for_a_run_stops_the_run():
     counts = [0]
 
     async def notebook_cell():
-        return run(endless_counter(counts), None)  # from a running loop: the run is on a worker thread
+        return run(endless_counter(counts), None)  # from a running loop: the run steps the cell's loop aside
 
     loop = asyncio.new_event_loop()  # not asyncio.run(), which turns Ctrl-C into a cancellation of its own
     threading.Timer(0.3, _thread.interrupt_main).start()  # Ctrl-C, as the kernel delivers it
@@ -144,6 +144,29 @@ def test_an_interrupt_while_waiting_for_a_run_stops_the_run():
     assert counts[0] > 0 and stops_counting(counts) and live_runs() == []
 
 
+def test_ctrl_c_in_a_cell_stops_even_a_step_that_never_awaits():
+    spins = [0]
+
+    def busy(x):  # a plain function runs inline on the virtual clock: nothing else can stop it
+        while True:
+            spins[0] += 1
+
+    async def notebook_cell():
+        return run(busy, None)
+
+    loop = asyncio.new_event_loop()
+    ctrl_c = threading.Timer(0.3, _thread.interrupt_main)  # Ctrl-C, as the kernel delivers it
+    ctrl_c.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            loop.run_until_complete(notebook_cell())
+        assert loop.run_until_complete(asyncio.sleep(0, "the cell's loop still works")) == "the cell's loop still works"
+    finally:
+        ctrl_c.cancel()
+        loop.close()
+    assert spins[0] > 0 and stops_counting(spins) and live_runs() == []
+
+
 def test_a_run_that_times_out_in_a_notebook_cell_raises_its_timeout():
     async def impatient(x):
         await asyncio.wait_for(asyncio.sleep(10), timeout=1.0)
@@ -151,5 +174,5 @@ def test_a_run_that_times_out_in_a_notebook_cell_raises_its_timeout():
     async def cell():
         return run(impatient, None)
 
-    with pytest.raises(TimeoutError):  # handed back from the worker thread as it is
+    with pytest.raises(TimeoutError):  # raised to the cell as it is
         asyncio.run(cell())
