@@ -176,3 +176,29 @@ def test_a_run_that_times_out_in_a_notebook_cell_raises_its_timeout():
 
     with pytest.raises(TimeoutError):  # raised to the cell as it is
         asyncio.run(cell())
+
+
+def test_after_a_stop_a_task_that_ignores_its_cancellation_gets_the_grace_then_is_left():
+    from orchestration_kit import driver
+    from orchestration_kit.clock import VirtualClock
+
+    cancels, sleeps = [0], [0]
+
+    async def stubborn():
+        while sleeps[0] < 1000:  # gives up at last (t = 1000 s), so that a driver waiting for ever still ends
+            try:
+                sleeps[0] += 1
+                await asyncio.sleep(1.0)
+            except asyncio.CancelledError:
+                cancels[0] += 1
+
+    loop = VirtualClock().new_loop()
+    try:
+        task = loop.create_task(stubborn())
+        loop.run_until_complete(asyncio.sleep(0))  # it is running
+        driver._cancel_all_tasks(loop)  # what a run stopped by Ctrl-C does on its way out
+        assert loop.time() == driver.GRACE_S and cancels[0] == 1 and not task.done()  # waited the grace, no more
+        sleeps[0] = 1000
+        loop.run_until_complete(task)
+    finally:
+        loop.close()
