@@ -83,3 +83,19 @@ print(len(first.output.values), len(second.output.values), not first.output.miss
 """
     status, printed = execute(client, code)
     assert (status, printed.split()) == ("ok", ["4", "4", "True"])
+
+
+def test_an_interrupt_stops_even_a_step_that_never_awaits_in_a_kernel(kernel):
+    manager, client = kernel
+    assert execute(client, SETUP.replace("SLEEP", "1.0"))[0] == "ok"
+    code = ("import threading\ndef spinning(x):\n    calls[0] += 1\n    while True:\n        calls[0] += 1\n"
+            "print(run(lambda x: threading.current_thread() is threading.main_thread(), None).output)")
+    assert execute(client, code) == ("ok", "True\n")  # a run in a cell runs on the kernel's own thread ...
+    msg_id = client.execute("calls[0] = 0\nrun(spinning, None)")
+    time.sleep(1.5)
+    manager.interrupt_kernel()
+    status, _ = wait_for_reply(client, msg_id)
+    assert status == "error"  # ... so Ctrl-C reaches even a busy loop
+    status, printed = execute(client, "print(calls[0] > 0)\n" + CHECK)
+    started, (more_calls, still_running) = printed.split("\n")[0], printed.split("\n")[1].split()
+    assert (status, started, more_calls, still_running) == ("ok", "True", "0", "0")
