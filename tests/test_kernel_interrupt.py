@@ -10,15 +10,17 @@ import pytest
 jupyter_client = pytest.importorskip("jupyter_client")
 
 SETUP = """
-import asyncio, time
+import asyncio, pathlib, time
 from orchestration_kit import Parallel, arun, run
 from orchestration_kit.driver import live_runs
 
-calls = [0]
+calls, started = [0], [None]
 
 async def endless(x):                 # a flow that never ends, counting its "model calls"
     while True:
         calls[0] += 1
+        if calls[0] == 1 and started[0]:
+            pathlib.Path(started[0]).touch()   # tells the test that the flow is running
         await asyncio.sleep(SLEEP)
 """
 
@@ -60,12 +62,21 @@ def wait_for_reply(client, msg_id: str, timeout: float = 30) -> tuple[str, str]:
     return reply["content"]["status"], "".join(printed)
 
 
+def wait_until(happened, seconds: float = 60) -> None:
+    """Poll ``happened()`` every 0.1 s (a loaded machine may take a while to start a cell)."""
+    give_up_at = time.monotonic() + seconds
+    while not happened():
+        assert time.monotonic() < give_up_at, f"still not there after {seconds} s"
+        time.sleep(0.1)
+
+
 @pytest.mark.parametrize("clock, sleep", [("virtual", 1.0), ("wall", 0.05)])
-def test_an_interrupt_stops_an_endless_run_in_a_kernel(kernel, clock, sleep):
+def test_an_interrupt_stops_an_endless_run_in_a_kernel(kernel, clock, sleep, tmp_path):
     manager, client = kernel
     assert execute(client, SETUP.replace("SLEEP", str(sleep)))[0] == "ok"
-    msg_id = client.execute(f"calls[0] = 0\nrun(endless, None, clock={clock!r})")
-    time.sleep(1.5)  # the cell is running the endless flow
+    running = tmp_path / "running"
+    msg_id = client.execute(f"calls[0] = 0\nstarted[0] = {str(running)!r}\nrun(endless, None, clock={clock!r})")
+    wait_until(running.exists)  # the cell is running the endless flow
     manager.interrupt_kernel()  # what the notebook's stop button (or Ctrl-C) does
     status, _ = wait_for_reply(client, msg_id)
     assert status == "error"  # KeyboardInterrupt
@@ -85,14 +96,16 @@ print(len(first.output.values), len(second.output.values), not first.output.miss
     assert (status, printed.split()) == ("ok", ["4", "4", "True"])
 
 
-def test_an_interrupt_stops_even_a_step_that_never_awaits_in_a_kernel(kernel):
+def test_an_interrupt_stops_even_a_step_that_never_awaits_in_a_kernel(kernel, tmp_path):
     manager, client = kernel
     assert execute(client, SETUP.replace("SLEEP", "1.0"))[0] == "ok"
-    code = ("import threading\ndef spinning(x):\n    calls[0] += 1\n    while True:\n        calls[0] += 1\n"
-            "print(run(lambda x: threading.current_thread() is threading.main_thread(), None).output)")
+    spinning = tmp_path / "spinning"
+    code = ("import pathlib, threading\ndef spinning(x):\n    pathlib.Path(%r).touch()\n    while True:\n"
+            "        calls[0] += 1\n"
+            "print(run(lambda x: threading.current_thread() is threading.main_thread(), None).output)") % str(spinning)
     assert execute(client, code) == ("ok", "True\n")  # a run in a cell runs on the kernel's own thread ...
     msg_id = client.execute("calls[0] = 0\nrun(spinning, None)")
-    time.sleep(1.5)
+    wait_until(spinning.exists)
     manager.interrupt_kernel()
     status, _ = wait_for_reply(client, msg_id)
     assert status == "error"  # ... so Ctrl-C reaches even a busy loop

@@ -145,24 +145,27 @@ def test_an_interrupt_while_waiting_for_a_run_stops_the_run():
 
 
 def test_ctrl_c_in_a_cell_stops_even_a_step_that_never_awaits():
-    spins = [0]
+    spins, spinning = [0], threading.Event()
 
     def busy(x):  # a plain function runs inline on the virtual clock: nothing else can stop it
+        spinning.set()
         while True:
             spins[0] += 1
 
     async def notebook_cell():
         return run(busy, None)
 
+    def ctrl_c() -> None:  # Ctrl-C, as the kernel delivers it, once the step is spinning
+        if spinning.wait(30):
+            _thread.interrupt_main()
+
     loop = asyncio.new_event_loop()
-    ctrl_c = threading.Timer(0.3, _thread.interrupt_main)  # Ctrl-C, as the kernel delivers it
-    ctrl_c.start()
+    threading.Thread(target=ctrl_c, daemon=True).start()
     try:
         with pytest.raises(KeyboardInterrupt):
             loop.run_until_complete(notebook_cell())
         assert loop.run_until_complete(asyncio.sleep(0, "the cell's loop still works")) == "the cell's loop still works"
     finally:
-        ctrl_c.cancel()
         loop.close()
     assert spins[0] > 0 and stops_counting(spins) and live_runs() == []
 
