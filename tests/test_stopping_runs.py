@@ -134,8 +134,14 @@ def test_an_interrupt_while_waiting_for_a_run_stops_the_run():
     async def notebook_cell():
         return run(endless_counter(counts), None)  # from a running loop: the run steps the cell's loop aside
 
+    def ctrl_c() -> None:  # Ctrl-C, as the kernel delivers it, once the flow is running
+        give_up_at = time.monotonic() + 30
+        while counts[0] == 0 and time.monotonic() < give_up_at:
+            time.sleep(0.01)
+        _thread.interrupt_main()
+
     loop = asyncio.new_event_loop()  # not asyncio.run(), which turns Ctrl-C into a cancellation of its own
-    threading.Timer(0.3, _thread.interrupt_main).start()  # Ctrl-C, as the kernel delivers it
+    threading.Thread(target=ctrl_c, daemon=True).start()
     try:
         with pytest.raises(KeyboardInterrupt):
             loop.run_until_complete(notebook_cell())
