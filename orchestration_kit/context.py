@@ -20,7 +20,7 @@ import time
 from typing import Any
 
 from .clock import Clock
-from .trace import NS, Span, Trace, status_of
+from .trace import NS, Trace, as_kind, as_status, recorded_span, status_of
 
 # The span that is open in the current task; asyncio copies it into child tasks,
 # so spans started inside parallel branches get the right parent.
@@ -156,11 +156,10 @@ class SpanRecorder:
             if self.status == "ok":  # keep a status the step chose itself (e.g. "failed")
                 self.status = status_of(exc)
             self.error = self.error or f"{type(exc).__name__}: {exc}"
-        self._ctx.trace.add(Span(
-            id=self.id, parent=self.parent, name=self.name, kind=self.kind, pattern=self.pattern, model=self.model,
-            start=self.start, end=self._ctx.now(), tokens_in=self.tokens_in, tokens_out=self.tokens_out,
-            cost=self.cost, status=self.status, error=self.error, detail=self.detail, attempt=self.attempt,
-            route=self.route, confidence=self.confidence))
+        self._ctx.trace.add(recorded_span((  # Span(...) built the quick way (see trace.recorded_span)
+            self.id, self.parent, self.name, as_kind(self.kind, self.name), self.pattern, self.model,
+            self.start, self._ctx.now(), self.tokens_in, self.tokens_out, self.cost,
+            as_status(self.status, self.name), self.error, self.detail, self.attempt, self.route, self.confidence)))
 
 
 _current_context: contextvars.ContextVar[Context | None] = contextvars.ContextVar("current_context", default=None)
