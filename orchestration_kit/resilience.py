@@ -55,6 +55,9 @@ class RetryPolicy:
         return [min(self.initial_delay * self.factor**i, self.max_delay) for i in range(self.attempts - 1)]
 
 
+_ONE_ATTEMPT = RetryPolicy(attempts=1)  # a timeout without retries: one attempt (made once, not per call)
+
+
 def check_timeout(timeout: float | None, where: str) -> None:
     if timeout is not None and not timeout > 0:
         raise ConfigurationError(f"{where}: timeout must be a positive number of seconds or None, got {timeout!r}")
@@ -93,7 +96,7 @@ async def call_with_retry(
     """
     if timeout is None and retry is None:
         return await step(input, ctx)
-    policy = retry or RetryPolicy(attempts=1)
+    policy = retry or _ONE_ATTEMPT
     delays = policy.delays()
     for attempt in range(1, policy.attempts + 1):
         async with ctx.span(name, kind="attempt", attempt=attempt) as span:

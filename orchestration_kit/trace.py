@@ -13,6 +13,7 @@ form a ``Trace``::
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from .status import DEGRADED, FAILED, TROUBLE, Kind, Status, status_of  # noqa: F401 (the trace's words, read from here too)
@@ -163,6 +164,9 @@ def _refuse(span_name: str, field_name: str, value: Any, vocabulary: type) -> No
                      f"(add it to trace.{vocabulary.__name__} with what it means)")
 
 
+_START_ORDER = attrgetter("start", "id")  # a span's (start, id): the order a trace is read in
+
+
 class Trace:
     """The spans of one run, with totals, a DataFrame and a timeline chart."""
 
@@ -173,7 +177,7 @@ class Trace:
         self.spans.append(span)
 
     def __iter__(self) -> Iterator[Span]:
-        return iter(sorted(self.spans, key=lambda s: (s.start, s.id)))
+        return iter(sorted(self.spans, key=_START_ORDER))
 
     def __len__(self) -> int:
         return len(self.spans)

@@ -35,7 +35,6 @@ eight ``time.sleep(0.05)`` branches take 0.05 s, not 0.4 s.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -186,25 +185,31 @@ class Parallel(Step):
         return [(f"{task}[{i}]", step, piece) for i, piece in enumerate(pieces)]
 
     async def _branch(self, name: str, step: Step, piece: Any, ctx: Context, limit: asyncio.Semaphore | None) -> BranchResult:
-        """Run one branch; a failure becomes its result. Raise only for a mistake or a request to stop."""
-        async with limit or contextlib.nullcontext():
-            async with ctx.span(name, kind="task") as span:
-                start = ctx.now()
-                try:
-                    value = await call_with_retry(step, piece, ctx, name=name, timeout=self.timeout, retry=self.retry)
-                    return BranchResult(name, "ok", value, latency=round(ctx.now() - start, 9))
-                except asyncio.CancelledError:
-                    if asyncio.current_task().cancelling():  # type: ignore[union-attr]  # asked to stop: the Parallel or the run is ending
-                        raise
-                    problem = "CancelledError: raised inside the task's own work (nothing asked the flow to stop)"
-                except Exception as error:
-                    if is_usage_error(error):
-                        note_where(error, f"task {name!r} of Parallel {self.name!r}")
-                        raise
-                    problem = f"{type(error).__name__}: {error}"
-                result = self._failure(name, problem, round(ctx.now() - start, 9))
-                span.status, span.error = result.status, problem
-                return result
+        """Run one branch (waiting for a place under ``max_concurrency`` first, if there is one)."""
+        if limit is None:
+            return await self._branch_body(name, step, piece, ctx)
+        async with limit:
+            return await self._branch_body(name, step, piece, ctx)
+
+    async def _branch_body(self, name: str, step: Step, piece: Any, ctx: Context) -> BranchResult:
+        """One branch's work; a failure becomes its result. Raise only for a mistake or a request to stop."""
+        async with ctx.span(name, kind="task") as span:
+            start = ctx.now()
+            try:
+                value = await call_with_retry(step, piece, ctx, name=name, timeout=self.timeout, retry=self.retry)
+                return BranchResult(name, "ok", value, latency=round(ctx.now() - start, 9))
+            except asyncio.CancelledError:
+                if asyncio.current_task().cancelling():  # type: ignore[union-attr]  # asked to stop: the Parallel or the run is ending
+                    raise
+                problem = "CancelledError: raised inside the task's own work (nothing asked the flow to stop)"
+            except Exception as error:
+                if is_usage_error(error):
+                    note_where(error, f"task {name!r} of Parallel {self.name!r}")
+                    raise
+                problem = f"{type(error).__name__}: {error}"
+            result = self._failure(name, problem, round(ctx.now() - start, 9))
+            span.status, span.error = result.status, problem
+            return result
 
     def _failure(self, name: str, problem: str, latency: float) -> BranchResult:
         """A failed branch's result, as ``on_error`` says: skipped, default or failed."""
