@@ -33,7 +33,7 @@ _WRAPPERS = ("task", "attempt", "stage", "undo")
 
 def stable_hash(*parts: object) -> int:
     """A hash that is the same in every process (unlike ``hash()``, which is salted)."""
-    text = "\x1f".join(repr(p) for p in parts)
+    text = "\x1f".join(map(repr, parts))
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
 
 

@@ -34,6 +34,8 @@ def trouble(spans: Iterable[Span]) -> list[Span]:
     ['compliance: skipped', 'analysis: partial']
     """
     spans = list(spans)
+    if not any(s.status in TROUBLE for s in spans):
+        return []  # the usual case: nothing went wrong, nothing to look up
     by_id = {s.id: s for s in spans}
     last_try: dict[tuple[int | None, str], int] = {}
     for s in spans:
