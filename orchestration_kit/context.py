@@ -20,7 +20,7 @@ import time
 from typing import Any
 
 from .clock import Clock
-from .trace import NS, Trace, as_kind, as_status, recorded_span, status_of
+from .trace import KIND_OF, NS, STATUS_OF, Trace, as_kind, as_status, recorded_span, status_of
 
 # The id of the span that is open in the current task; asyncio copies it into child
 # tasks, so spans started inside parallel branches get the right parent. The open
@@ -156,10 +156,13 @@ class SpanRecorder:
             if self.status == "ok":  # keep a status the step chose itself (e.g. "failed")
                 self.status = status_of(exc)
             self.error = self.error or f"{type(exc).__name__}: {exc}"
-        self._ctx.trace.add(recorded_span((  # Span(...) built the quick way (see trace.recorded_span)
-            self.id, self.parent, self.name, as_kind(self.kind, self.name), self.pattern, self.model,
-            self.start, self._ctx.now(), self.tokens_in, self.tokens_out, self.cost,
-            as_status(self.status, self.name), self.error, self.detail, self.attempt, self.route, self.confidence)))
+        kind, status = KIND_OF.get(self.kind), STATUS_OF.get(self.status)  # the vocabulary's members, by word
+        if kind is None or status is None:
+            as_kind(self.kind, self.name), as_status(self.status, self.name)  # say which word is not one
+        self._ctx.trace.spans.append(recorded_span((  # Span(...) built the quick way (see trace.recorded_span)
+            self.id, self.parent, self.name, kind, self.pattern, self.model, self.start, self._ctx.now(),
+            self.tokens_in, self.tokens_out, self.cost, status, self.error, self.detail, self.attempt, self.route,
+            self.confidence)))
 
 
 _current_context: contextvars.ContextVar[Context | None] = contextvars.ContextVar("current_context", default=None)

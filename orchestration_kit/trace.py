@@ -74,8 +74,8 @@ def nanoseconds(s: float) -> int:
     return round(s * NS)
 
 
-_KINDS = {kind.value: kind for kind in Kind}  # "model" -> Kind.MODEL: a dict lookup, much quicker than Kind("model")
-_STATUSES = {status.value: status for status in Status}
+KIND_OF = {kind.value: kind for kind in Kind}  # "model" -> Kind.MODEL: a dict lookup, much quicker than Kind("model")
+STATUS_OF = {status.value: status for status in Status}
 
 
 @dataclass(frozen=True, slots=True)  # slots: a run records many spans; each is smaller and quicker to build
@@ -146,7 +146,7 @@ def recorded_span(values: tuple[Any, ...]) -> Span:
 
 def as_kind(word: Any, name: str = "") -> Kind:
     """The Kind member for ``word`` (a Kind or its string), or a clear error."""
-    kind = _KINDS.get(word)
+    kind = KIND_OF.get(word)
     if kind is None:
         _refuse(name, "kind", word, Kind)
     return kind
@@ -154,7 +154,7 @@ def as_kind(word: Any, name: str = "") -> Kind:
 
 def as_status(word: Any, name: str = "") -> Status:
     """The Status member for ``word`` (a Status or its string), or a clear error."""
-    status = _STATUSES.get(word)
+    status = STATUS_OF.get(word)
     if status is None:
         _refuse(name, "status", word, Status)
     return status
