@@ -192,7 +192,7 @@ class SimulatedModel:
     ) -> Completion:
         """Answer like a real model would: after a realistic delay, at a realistic price."""
         messages = as_messages(messages)
-        prompt = "\n".join(m["content"] for m in messages)
+        prompt = "\n".join([m["content"] for m in messages])
         ctx = current_context()
         call_index = ctx.count("call", self.name, self.seed, prompt, skill) if ctx else 0
         rng = _rng(ctx, self.name, self.seed, prompt, skill, call_index)

@@ -54,9 +54,19 @@ def content_of(prompt: str) -> str:
     return prompt.strip()
 
 
+_NOT_A_WORD = str.maketrans({chr(c): " " for c in range(128) if not WORD.fullmatch(chr(c))})  # ASCII outside WORD
+
+
 def normalise(text: str) -> str:
-    """Lowercase words separated by single spaces, padded, for whole-word matching."""
-    return " " + " ".join(WORD.findall(text.lower().replace("’", "'"))) + " "
+    """Lowercase words separated by single spaces, padded, for whole-word matching.
+
+    >>> normalise("Chest pain, since 2 a.m.!")
+    ' chest pain since 2 a m '
+    """
+    lowered = text.lower().replace("’", "'")
+    if lowered.isascii():  # the usual case: the same words as WORD finds, found without the regex (quicker)
+        return " " + " ".join(lowered.translate(_NOT_A_WORD).split()) + " "
+    return " " + " ".join(WORD.findall(lowered)) + " "
 
 
 def hits(normalised: str, keywords: list[str]) -> list[str]:
