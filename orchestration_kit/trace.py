@@ -39,12 +39,12 @@ def trouble(spans: Iterable[Span]) -> list[Span]:
     by_id = {s.id: s for s in spans}
     last_try: dict[tuple[int | None, str], int] = {}
     for s in spans:
-        if s.kind == Kind.ATTEMPT:
+        if s.kind == "attempt":  # a Kind equals its word; comparing with the word skips a look-up in Kind
             key = (s.parent, s.name)
             last_try[key] = max(last_try.get(key, 0), s.attempt)
 
     def retried(span: Span) -> bool:
-        return span.kind == Kind.ATTEMPT and span.attempt < last_try[(span.parent, span.name)]
+        return span.kind == "attempt" and span.attempt < last_try[(span.parent, span.name)]
 
     def inside_retried(span: Span) -> bool:
         parent = by_id.get(span.parent) if span.parent is not None else None
@@ -199,7 +199,7 @@ class Trace:
 
     @property
     def model_calls(self) -> list[Span]:
-        return [s for s in self if s.kind == Kind.MODEL]
+        return [s for s in self if s.kind == "model"]
 
     @property
     def cost(self) -> float:

@@ -128,9 +128,9 @@ class Parallel(Step):
             branches = await self._split(input, ctx)
             results = await self._run_branches(branches, ctx)
             gathered = Gathered({r.name: r for r in results})
-            ok = len(gathered.values)
-            span.detail = f"{ok}/{len(results)} tasks ok" + (f"; missing: {', '.join(gathered.missing)}" if gathered.missing else "")
-            if gathered.missing:
+            ok, missing = len(gathered.values), gathered.missing  # each made once: both are worked out when asked
+            span.detail = f"{ok}/{len(results)} tasks ok" + (f"; missing: {', '.join(missing)}" if missing else "")
+            if missing:
                 span.status = "partial"
             failed = [r for r in results if r.status == "failed"]
             if failed or (self.quorum and ok < self.quorum):
@@ -147,7 +147,8 @@ class Parallel(Step):
     async def _run_branches(self, branches: list[tuple[str, Step, Any]], ctx: Context) -> list[BranchResult]:
         """Run each branch as a task of its own and wait for all; no branch outlives this call."""
         limit = asyncio.Semaphore(self.max_concurrency) if self.max_concurrency else None
-        tasks = [asyncio.ensure_future(self._branch(n, s, p, ctx, limit)) for n, s, p in branches]
+        loop = asyncio.get_running_loop()
+        tasks = [loop.create_task(self._branch(n, s, p, ctx, limit)) for n, s, p in branches]
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)  # a branch raises only for a mistake
         finally:
