@@ -55,9 +55,12 @@ class RunTasks:
     async def close(self) -> None:
         """Cancel every task of this run still running, and wait until each has ended."""
         for _ in range(10):  # a cancelled task may start another: a few rounds, then give up waiting
-            left = [task for task in self._running if not task.done()]
-            if not left:
+            # Let the finished tasks go: each one's context refers back to this RunTasks, a cycle
+            # that would otherwise keep them (and their results) alive until the garbage collector runs.
+            self._running = {task for task in self._running if not task.done()}
+            if not self._running:
                 return
+            left = list(self._running)
             for task in left:
                 task.cancel()
             await asyncio.gather(*left, return_exceptions=True)
