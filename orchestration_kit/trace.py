@@ -36,9 +36,10 @@ def trouble(spans: Iterable[Span]) -> list[Span]:
     spans = list(spans)
     if not any(s.status in TROUBLE for s in spans):
         return []  # the usual case: nothing went wrong, nothing to look up
-    by_id = {s.id: s for s in spans}
+    by_id: dict[int, Span] = {}
     last_try: dict[tuple[int | None, str], int] = {}
     for s in spans:
+        by_id[s.id] = s
         if s.kind == "attempt":  # a Kind equals its word; comparing with the word skips a look-up in Kind
             key = (s.parent, s.name)
             last_try[key] = max(last_try.get(key, 0), s.attempt)
