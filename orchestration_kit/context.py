@@ -20,12 +20,12 @@ import time
 from typing import Any
 
 from .clock import Clock
-from .trace import NS, Span, Trace, status_of
+from .trace import KIND_OF, NS, STATUS_OF, Trace, as_kind, as_status, recorded_span, status_of
 
-# The span that is open in the current task; asyncio copies it into child tasks,
-# so spans started inside parallel branches get the right parent.
+# The id of the span that is open in the current task; asyncio copies it into child
+# tasks, so spans started inside parallel branches get the right parent. The open
+# span itself (its name and kind, for needs_span) is the run's: ``Context._open[id]``.
 _current_span: contextvars.ContextVar[int | None] = contextvars.ContextVar("current_span", default=None)
-_current_span_label: contextvars.ContextVar[tuple[str, str]] = contextvars.ContextVar("current_span_label", default=("", ""))
 
 # Spans that wrap a single step and record its time under the name that matters (see needs_span).
 _WRAPPERS = ("task", "attempt", "stage", "undo")
@@ -33,7 +33,7 @@ _WRAPPERS = ("task", "attempt", "stage", "undo")
 
 def stable_hash(*parts: object) -> int:
     """A hash that is the same in every process (unlike ``hash()``, which is salted)."""
-    text = "\x1f".join(repr(p) for p in parts)
+    text = "\x1f".join(map(repr, parts))
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
 
 
@@ -91,7 +91,7 @@ class Context:
     def span(self, name: str, *, kind: str = "step", pattern: str = "", model: str = "", attempt: int = 1) -> SpanRecorder:
         """Record a span around a block: ``async with ctx.span("name") as span: ...``."""
         self._next_id += 1
-        return SpanRecorder(self, self._next_id, name, kind=kind, pattern=pattern, model=model, attempt=attempt)
+        return SpanRecorder(self, self._next_id, name, kind, pattern, model, attempt)
 
     def needs_span(self, name: str, *, inside: str | None = None, plain: bool = False) -> bool:
         """The one rule for which step gets a span of its own.
@@ -107,10 +107,11 @@ class Context:
 
         Patterns always record their span: they set its status, route and detail.
         """
-        innermost, kind = _current_span_label.get()
-        if name == innermost or name == inside:
+        innermost = self._open.get(_current_span.get())  # None at the top of a run
+        open_name, open_kind = (innermost.name, innermost.kind) if innermost is not None else ("", "")
+        if name == open_name or name == inside:
             return False
-        return not (plain and kind in _WRAPPERS)
+        return not (plain and open_kind in _WRAPPERS)
 
     def __repr__(self) -> str:
         return f"Context(clock={self.clock.name}, seed={self.seed}, spans={len(self.trace)})"
@@ -121,9 +122,9 @@ class SpanRecorder:
 
     # Only these attributes (a misspelt ``span.detial = ...`` raises instead of vanishing), and a quicker object.
     __slots__ = ("_ctx", "id", "name", "kind", "pattern", "model", "attempt", "status", "detail", "error",
-                 "tokens_in", "tokens_out", "cost", "route", "confidence", "parent", "start", "_tokens")
+                 "tokens_in", "tokens_out", "cost", "route", "confidence", "parent", "start", "_token")
 
-    def __init__(self, ctx: Context, span_id: int, name: str, *, kind: str = "step", pattern: str = "",
+    def __init__(self, ctx: Context, span_id: int, name: str, kind: str = "step", pattern: str = "",
                  model: str = "", attempt: int = 1) -> None:
         self._ctx = ctx
         self.id, self.name, self.kind, self.pattern, self.model, self.attempt = span_id, name, kind, pattern, model, attempt
@@ -133,7 +134,7 @@ class SpanRecorder:
         self.confidence: float | None = None
         self.parent: int | None = None
         self.start = 0.0
-        self._tokens: tuple[Any, ...] = ()
+        self._token: contextvars.Token[int | None] | None = None
 
     @property
     def fields(self) -> dict[str, Any]:
@@ -144,23 +145,24 @@ class SpanRecorder:
         self.parent = _current_span.get()
         self.start = self._ctx.now()
         self._ctx._open[self.id] = self
-        self._tokens = (_current_span.set(self.id), _current_span_label.set((self.name, self.kind)))
+        self._token = _current_span.set(self.id)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
         self._ctx._open.pop(self.id, None)
-        if self._tokens:
-            _current_span.reset(self._tokens[0])
-            _current_span_label.reset(self._tokens[1])
+        if self._token is not None:
+            _current_span.reset(self._token)
         if exc is not None:
             if self.status == "ok":  # keep a status the step chose itself (e.g. "failed")
                 self.status = status_of(exc)
             self.error = self.error or f"{type(exc).__name__}: {exc}"
-        self._ctx.trace.add(Span(
-            id=self.id, parent=self.parent, name=self.name, kind=self.kind, pattern=self.pattern, model=self.model,
-            start=self.start, end=self._ctx.now(), tokens_in=self.tokens_in, tokens_out=self.tokens_out,
-            cost=self.cost, status=self.status, error=self.error, detail=self.detail, attempt=self.attempt,
-            route=self.route, confidence=self.confidence))
+        kind, status = KIND_OF.get(self.kind), STATUS_OF.get(self.status)  # the vocabulary's members, by word
+        if kind is None or status is None:
+            as_kind(self.kind, self.name), as_status(self.status, self.name)  # say which word is not one
+        self._ctx.trace.spans.append(recorded_span((  # Span(...) built the quick way (see trace.recorded_span)
+            self.id, self.parent, self.name, kind, self.pattern, self.model, self.start, self._ctx.now(),
+            self.tokens_in, self.tokens_out, self.cost, status, self.error, self.detail, self.attempt, self.route,
+            self.confidence)))
 
 
 _current_context: contextvars.ContextVar[Context | None] = contextvars.ContextVar("current_context", default=None)

@@ -55,6 +55,9 @@ class RetryPolicy:
         return [min(self.initial_delay * self.factor**i, self.max_delay) for i in range(self.attempts - 1)]
 
 
+_ONE_ATTEMPT = RetryPolicy(attempts=1)  # a timeout without retries: one attempt (made once, not per call)
+
+
 def check_timeout(timeout: float | None, where: str) -> None:
     if timeout is not None and not timeout > 0:
         raise ConfigurationError(f"{where}: timeout must be a positive number of seconds or None, got {timeout!r}")
@@ -93,16 +96,17 @@ async def call_with_retry(
     """
     if timeout is None and retry is None:
         return await step(input, ctx)
-    policy = retry or RetryPolicy(attempts=1)
-    delays = policy.delays()
+    policy = retry or _ONE_ATTEMPT
     for attempt in range(1, policy.attempts + 1):
         async with ctx.span(name, kind="attempt", attempt=attempt) as span:
-            deadline = asyncio.timeout(timeout)  # timeout=None: no deadline
+            deadline = asyncio.timeout(timeout) if timeout is not None else None
             try:
+                if deadline is None:
+                    return await step(input, ctx)
                 async with deadline:
                     return await step(input, ctx)
             except Exception as caught:
-                if deadline.expired():  # our own deadline fired, not a timeout from inside the step
+                if deadline is not None and deadline.expired():  # our own deadline fired, not a timeout from inside the step
                     error: Exception = Timeout(
                         f"step '{name}' took longer than its {timeout:g} s timeout "
                         f"(attempt {attempt} of {policy.attempts}). Raise the timeout or add a fallback."
@@ -115,7 +119,7 @@ async def call_with_retry(
                 span.error = f"{type(error).__name__}: {error}"
             if attempt == policy.attempts or not isinstance(error, policy.retry_on):
                 raise error
-            delay = delays[attempt - 1]
+            delay = policy.delays()[attempt - 1]
             if isinstance(error, BackendError) and error.retry_after:
                 delay = max(delay, error.retry_after)  # the server knows best when to come back
             if policy.jitter:

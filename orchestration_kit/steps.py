@@ -96,11 +96,13 @@ class FunctionStep(Step):
 
     async def _call(self, input: Any, ctx: Context) -> Any:
         args = (input, ctx) if self._wants_ctx else (input,)
-        if self.blocking and not ctx.clock.is_virtual:
+        if not self.blocking:
+            return await self.fn(*args)  # an async def: its call is a coroutine
+        if not ctx.clock.is_virtual:
             result = await in_worker_thread(self.fn, *args)
         else:
             result = self.fn(*args)
-        if inspect.isawaitable(result):
+        if inspect.isawaitable(result):  # a plain def may hand back an awaitable too
             result = await result
         return result
 

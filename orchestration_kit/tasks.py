@@ -30,12 +30,17 @@ class RunTasks:
     """The tasks one run started and that are still running; ``close()`` cancels them."""
 
     def __init__(self) -> None:
-        self._running: set[asyncio.Task[Any]] = set()
+        self._running: set[asyncio.Task[Any]] = set()  # the run's tasks; some may have finished since (see adopt)
+        self._sweep_at = 64
         self._token: contextvars.Token[RunTasks | None] | None = None
 
     def adopt(self, task: asyncio.Task[Any]) -> None:
+        # No done-callback per task (the loop would run one more callback for each): the finished
+        # tasks are dropped in one sweep whenever the set has doubled, so it stays small in a long run.
         self._running.add(task)
-        task.add_done_callback(self._running.discard)
+        if len(self._running) >= self._sweep_at:
+            self._running = {task for task in self._running if not task.done()}
+            self._sweep_at = max(64, 2 * len(self._running))
 
     async def __aenter__(self) -> RunTasks:
         _own_tasks_on(asyncio.get_running_loop())
@@ -50,18 +55,22 @@ class RunTasks:
     async def close(self) -> None:
         """Cancel every task of this run still running, and wait until each has ended."""
         for _ in range(10):  # a cancelled task may start another: a few rounds, then give up waiting
-            left = [task for task in self._running if not task.done()]
-            if not left:
+            # Let the finished tasks go: each one's context refers back to this RunTasks, a cycle
+            # that would otherwise keep them (and their results) alive until the garbage collector runs.
+            self._running = {task for task in self._running if not task.done()}
+            if not self._running:
                 return
+            left = list(self._running)
             for task in left:
                 task.cancel()
             await asyncio.gather(*left, return_exceptions=True)
 
     def __len__(self) -> int:
-        return len(self._running)
+        """How many of the run's tasks are still running."""
+        return sum(1 for task in self._running if not task.done())
 
     def __repr__(self) -> str:
-        return f"RunTasks({len(self._running)} running)"
+        return f"RunTasks({len(self)} running)"
 
 
 def _own_tasks_on(loop: asyncio.AbstractEventLoop) -> None:

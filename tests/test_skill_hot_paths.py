@@ -56,3 +56,19 @@ def test_a_case_is_read_once_for_the_checks_that_run_side_by_side_on_it(monkeypa
 def test_a_cached_reading_cannot_be_changed_by_its_caller():
     flags, critical = clinical.understand_case(CASE)
     assert isinstance(flags, tuple) and flags == clinical.understand_case(CASE)[0]
+
+
+TRICKY = ["", "  ", "Chest pain, since 2 a.m.!", "don’t DON'T", "x\ty\nz\x1cw", "naïve café Ünïcode", "A12 ÄB12 _B12 b12_",
+          "K+ 5.8; eGFR 24", "(N18) N18, I10.", "xN18 N18x N189"]
+
+
+@pytest.mark.parametrize("text", TRICKY + [CASE])
+def test_normalise_finds_the_words_the_word_pattern_finds(text):
+    from orchestration_kit.models.skills.base import WORD, normalise
+
+    assert normalise(text) == " " + " ".join(WORD.findall(text.lower().replace("’", "'"))) + " "
+
+
+@pytest.mark.parametrize("text", TRICKY + [CASE])
+def test_condition_codes_are_the_whole_word_capital_and_two_digits(text):
+    assert clinical.CONDITION_CODE.findall(text) == re.findall(r"\b[A-Z]\d{2}\b", text)

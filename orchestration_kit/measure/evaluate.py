@@ -195,7 +195,9 @@ class _Table:
     def put(self, i: int, row: dict[str, Any]) -> None:
         """Item ``i``'s row (items may finish in any order)."""
         for column, value in row.items():
-            self.columns.setdefault(column, [None] * self.size)[i] = value
+            if column not in self.columns:  # a new column's slots, made once (not a spare list on every row)
+                self.columns[column] = [None] * self.size
+            self.columns[column][i] = value
 
 
 def _score_items(flow: Any, items: list[tuple[Any, Any, Any]], *, predict: Callable, score: Callable, clock: Any,

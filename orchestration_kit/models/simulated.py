@@ -192,13 +192,17 @@ class SimulatedModel:
     ) -> Completion:
         """Answer like a real model would: after a realistic delay, at a realistic price."""
         messages = as_messages(messages)
-        prompt = "\n".join(m["content"] for m in messages)
+        prompt = "\n".join([m["content"] for m in messages])
         ctx = current_context()
         call_index = ctx.count("call", self.name, self.seed, prompt, skill) if ctx else 0
         rng = _rng(ctx, self.name, self.seed, prompt, skill, call_index)
         failures = self.profile.failures
         async with model_span(self.name) as span:
-            await self._maybe_fail(rng, call_index, ctx)
+            failure = self._fate(rng, call_index, ctx)
+            if failure is not None:  # it fails, after the time that kind of failure takes
+                wait, error = failure
+                await asyncio.sleep(wait)
+                raise error
             text = get_skill(skill)(prompt, rng=rng, accuracy=self.profile.accuracy_for(skill), model=self.name, **skill_args)
             out_tokens, finish_reason = estimate_tokens(text), "stop"
             if max_tokens is not None and out_tokens > max_tokens:
@@ -210,16 +214,15 @@ class SimulatedModel:
             record_completion(span, completion)
             return completion
 
-    async def _maybe_fail(self, rng: random.Random, call_index: int, ctx: Any) -> None:
-        """Draw this call's fate: refused (429), error, hang, or fine."""
+    def _fate(self, rng: random.Random, call_index: int, ctx: Any) -> tuple[float, Exception] | None:
+        """Draw this call's fate: refused (429), error or hang, as (seconds it takes, the error); None if fine."""
         failures = self.profile.failures
         if failures.rate_limit_rpm and ctx is not None:
             window = ctx.state.setdefault(("rpm", self.name), [])
             now = ctx.now()
             window[:] = [t for t in window if now - t < 60.0]
             if len(window) >= failures.rate_limit_rpm:
-                await asyncio.sleep(0.05)
-                raise RateLimited(
+                return 0.05, RateLimited(
                     f"{self.name}: rate limit of {failures.rate_limit_rpm} requests/minute reached; "
                     "retry later or lower max_concurrency",
                     model=self.name,
@@ -228,16 +231,16 @@ class SimulatedModel:
             window.append(now)
         draw = rng.random()
         if call_index < failures.fail_first or draw < failures.error_rate:
-            await asyncio.sleep(round(self.profile.latency_s * 0.5, 3))
-            raise BackendError(f"{self.name}: simulated server error (HTTP 500); retry or use a fallback", model=self.name, status=500)
+            return round(self.profile.latency_s * 0.5, 3), BackendError(
+                f"{self.name}: simulated server error (HTTP 500); retry or use a fallback", model=self.name, status=500)
         draw -= failures.error_rate
         if draw < failures.timeout_rate:
-            await asyncio.sleep(failures.hang_s)
-            raise Timeout(f"{self.name}: no answer after {failures.hang_s:g} s; set a timeout and retry", model=self.name)
+            return failures.hang_s, Timeout(f"{self.name}: no answer after {failures.hang_s:g} s; set a timeout and retry",
+                                            model=self.name)
         draw -= failures.timeout_rate
         if draw < failures.rate_limit_rate:
-            await asyncio.sleep(0.05)
-            raise RateLimited(f"{self.name}: simulated HTTP 429", model=self.name, retry_after=failures.retry_after)
+            return 0.05, RateLimited(f"{self.name}: simulated HTTP 429", model=self.name, retry_after=failures.retry_after)
+        return None
 
     def _latency(self, rng: random.Random, out_tokens: int, spike: bool) -> float:
         jitter = math.exp(rng.gauss(0.0, self.profile.latency_sigma)) if self.profile.latency_sigma else 1.0

@@ -33,6 +33,7 @@ other's trouble. The top level's decision follows a Router's rules
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import replace
 from typing import Any, Callable
 
@@ -50,9 +51,9 @@ def subtree(spans: list[Span], roots: list[Span]) -> list[Span]:
 
     >>> subtree(trace.spans, trace.find("triage"))   # a flow's own spans, none of its siblings'
     """
-    children: dict[int | None, list[Span]] = {}
+    children: defaultdict[int | None, list[Span]] = defaultdict(list)
     for span in spans:
-        children.setdefault(span.parent, []).append(span)
+        children[span.parent].append(span)
     inside, todo = set(), list(roots)
     while todo:
         span = todo.pop()

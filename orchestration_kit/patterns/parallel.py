@@ -35,7 +35,6 @@ eight ``time.sleep(0.05)`` branches take 0.05 s, not 0.4 s.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,9 +128,9 @@ class Parallel(Step):
             branches = await self._split(input, ctx)
             results = await self._run_branches(branches, ctx)
             gathered = Gathered({r.name: r for r in results})
-            ok = len(gathered.values)
-            span.detail = f"{ok}/{len(results)} tasks ok" + (f"; missing: {', '.join(gathered.missing)}" if gathered.missing else "")
-            if gathered.missing:
+            ok, missing = len(gathered.values), gathered.missing  # each made once: both are worked out when asked
+            span.detail = f"{ok}/{len(results)} tasks ok" + (f"; missing: {', '.join(missing)}" if missing else "")
+            if missing:
                 span.status = "partial"
             failed = [r for r in results if r.status == "failed"]
             if failed or (self.quorum and ok < self.quorum):
@@ -148,7 +147,8 @@ class Parallel(Step):
     async def _run_branches(self, branches: list[tuple[str, Step, Any]], ctx: Context) -> list[BranchResult]:
         """Run each branch as a task of its own and wait for all; no branch outlives this call."""
         limit = asyncio.Semaphore(self.max_concurrency) if self.max_concurrency else None
-        tasks = [asyncio.ensure_future(self._branch(n, s, p, ctx, limit)) for n, s, p in branches]
+        loop = asyncio.get_running_loop()
+        tasks = [loop.create_task(self._branch(n, s, p, ctx, limit)) for n, s, p in branches]
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)  # a branch raises only for a mistake
         finally:
@@ -186,25 +186,31 @@ class Parallel(Step):
         return [(f"{task}[{i}]", step, piece) for i, piece in enumerate(pieces)]
 
     async def _branch(self, name: str, step: Step, piece: Any, ctx: Context, limit: asyncio.Semaphore | None) -> BranchResult:
-        """Run one branch; a failure becomes its result. Raise only for a mistake or a request to stop."""
-        async with limit or contextlib.nullcontext():
-            async with ctx.span(name, kind="task") as span:
-                start = ctx.now()
-                try:
-                    value = await call_with_retry(step, piece, ctx, name=name, timeout=self.timeout, retry=self.retry)
-                    return BranchResult(name, "ok", value, latency=round(ctx.now() - start, 9))
-                except asyncio.CancelledError:
-                    if asyncio.current_task().cancelling():  # type: ignore[union-attr]  # asked to stop: the Parallel or the run is ending
-                        raise
-                    problem = "CancelledError: raised inside the task's own work (nothing asked the flow to stop)"
-                except Exception as error:
-                    if is_usage_error(error):
-                        note_where(error, f"task {name!r} of Parallel {self.name!r}")
-                        raise
-                    problem = f"{type(error).__name__}: {error}"
-                result = self._failure(name, problem, round(ctx.now() - start, 9))
-                span.status, span.error = result.status, problem
-                return result
+        """Run one branch (waiting for a place under ``max_concurrency`` first, if there is one)."""
+        if limit is None:
+            return await self._branch_body(name, step, piece, ctx)
+        async with limit:
+            return await self._branch_body(name, step, piece, ctx)
+
+    async def _branch_body(self, name: str, step: Step, piece: Any, ctx: Context) -> BranchResult:
+        """One branch's work; a failure becomes its result. Raise only for a mistake or a request to stop."""
+        async with ctx.span(name, kind="task") as span:
+            start = ctx.now()
+            try:
+                value = await call_with_retry(step, piece, ctx, name=name, timeout=self.timeout, retry=self.retry)
+                return BranchResult(name, "ok", value, latency=round(ctx.now() - start, 9))
+            except asyncio.CancelledError:
+                if asyncio.current_task().cancelling():  # type: ignore[union-attr]  # asked to stop: the Parallel or the run is ending
+                    raise
+                problem = "CancelledError: raised inside the task's own work (nothing asked the flow to stop)"
+            except Exception as error:
+                if is_usage_error(error):
+                    note_where(error, f"task {name!r} of Parallel {self.name!r}")
+                    raise
+                problem = f"{type(error).__name__}: {error}"
+            result = self._failure(name, problem, round(ctx.now() - start, 9))
+            span.status, span.error = result.status, problem
+            return result
 
     def _failure(self, name: str, problem: str, latency: float) -> BranchResult:
         """A failed branch's result, as ``on_error`` says: skipped, default or failed."""

@@ -66,7 +66,9 @@ class Choice:
 
     def most_confident(self) -> Choice:
         """Only the surest decision (a Hierarchical follows one route)."""
-        return Choice((max(self.decisions, key=lambda d: d.confidence),)) if self.ok else self
+        if not self.ok or len(self.decisions) == 1:
+            return self  # already one decision (or none): a Choice is a value, so this one will do
+        return Choice((max(self.decisions, key=lambda d: d.confidence),))
 
 
 class KeywordRules:
