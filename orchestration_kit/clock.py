@@ -109,13 +109,24 @@ class _JumpingSelector(selectors.DefaultSelector):
     def __init__(self, loop: _VirtualTimeLoop) -> None:
         super().__init__()
         self._loop = loop
+        self.watched = 0  # how many files are registered (the loop's own wake-up pipe is one)
+
+    def register(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
+        key = super().register(fileobj, events, data)
+        self.watched += 1
+        return key
+
+    def unregister(self, fileobj: Any) -> selectors.SelectorKey:
+        key = super().unregister(fileobj)
+        self.watched -= 1
+        return key
 
     def select(self, timeout: float | None = None) -> list[Any]:
         if self._loop.threads_at_work:  # a thread takes no virtual time: wait for it in real time
             return super().select(timeout if timeout == 0 else None)
         # Only the loop's own wake-up pipe is registered (the usual case): nothing to poll, since
         # a call from another thread is already queued in the loop when the pipe is written to.
-        events = super().select(0) if len(self.get_map()) > 1 else []
+        events = super().select(0) if self.watched > 1 else []
         if timeout == 0:
             return events
         if not events:

@@ -217,3 +217,25 @@ def test_a_run_nested_in_a_step_has_a_loop_and_a_clock_of_its_own():
 
     result = asyncio.run(cell())
     assert result.output == 2.0 and result.trace.latency == 0.0  # the inner run's time is its own
+
+
+def test_the_virtual_clock_still_polls_a_file_a_step_watches_before_moving_time_on():
+    import socket
+
+    async def reads_a_ready_socket(x):
+        loop, (reader, writer) = asyncio.get_running_loop(), socket.socketpair()
+        try:
+            writer.send(b"ready")  # the data is there before the loop is asked to watch for it
+            arrived = loop.create_future()
+            loop.add_reader(reader, lambda: arrived.done() or arrived.set_result(loop.time()))
+            later = asyncio.ensure_future(asyncio.sleep(10.0))  # a timer the clock could jump to
+            when = await arrived
+            loop.remove_reader(reader)
+            later.cancel()
+            return when
+        finally:
+            reader.close()
+            writer.close()
+
+    assert run(reads_a_ready_socket, None).output == 0.0  # read at once, not after time jumped to t = 10
+    assert run(reads_a_ready_socket, None).output == 0.0  # and the count of watched files went back down
