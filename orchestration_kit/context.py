@@ -159,7 +159,7 @@ class SpanRecorder:
         kind, status = KIND_OF.get(self.kind), STATUS_OF.get(self.status)  # the vocabulary's members, by word
         if kind is None or status is None:
             as_kind(self.kind, self.name), as_status(self.status, self.name)  # say which word is not one
-        self._ctx.trace.spans.append(recorded_span((  # Span(...) built the quick way (see trace.recorded_span)
+        self._ctx.trace.add(recorded_span((  # Span(...) built the quick way (see trace.recorded_span)
             self.id, self.parent, self.name, kind, self.pattern, self.model, self.start, self._ctx.now(),
             self.tokens_in, self.tokens_out, self.cost, status, self.error, self.detail, self.attempt, self.route,
             self.confidence)))
