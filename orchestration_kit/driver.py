@@ -24,7 +24,7 @@ so a run inside a step is a run of its own), as ``asyncio.run()`` would give.
 Stopping. Every run in progress is a ``LiveRun``, which any thread may cancel:
 
 - Ctrl-C (or any exception) while the run runs cancels its tasks and lets them
-  finish (up to GRACE_S on the wall clock) before the interrupt goes on: a
+  finish (up to GRACE_S of the loop's own time) before the interrupt goes on: a
   wall-clock flow makes no more model calls, an endless virtual flow stops.
 - ``cancel_runs(thread)`` cancels every run started from ``thread``, nested
   runs included (e.g. a grader stopping a learner's flow after a time-out).
@@ -45,7 +45,7 @@ from .clock import Clock
 from .workers import origin
 
 T = TypeVar("T")
-GRACE_S = 5.0  # after an interrupt, how long a run's tasks get to wind down (wall clock)
+GRACE_S = 5.0  # after an interrupt, how long a run's tasks get to wind down (in the loop's time: virtual or wall)
 
 _live_lock = threading.Lock()
 _live: set[LiveRun] = set()
