@@ -23,6 +23,9 @@ so a run inside a step is a run of its own), as ``asyncio.run()`` would give.
 
 Stopping. Every run in progress is a ``LiveRun``, which any thread may cancel:
 
+- Ctrl-C stops the flow where it is; if it lands inside asyncio's own loop
+  code, where an exception could lose a task's wake-up, it cancels the run
+  instead, which then ends with KeyboardInterrupt (see ``_on_ctrl_c``).
 - Ctrl-C (or any exception) while the run runs cancels its tasks and lets them
   finish (up to GRACE_S of the loop's own time) before the interrupt goes on: a
   wall-clock flow makes no more model calls, an endless virtual flow stops.
@@ -38,9 +41,13 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import os
+import selectors
+import signal
 import threading
 from typing import Any, Callable, Coroutine, TypeVar
 
+from . import clock as _clock_module
 from .clock import Clock
 from .workers import origin
 
@@ -141,11 +148,59 @@ def drive(clock: Clock, main: Callable[[], Coroutine[Any, Any, T]]) -> T:
     paused = asyncio._get_running_loop()  # Jupyter's loop, say: it waits for this call to return anyway
     if paused is not None:
         asyncio._set_running_loop(None)  # step it aside, so that asyncio lets another loop run here
+    watching = _watch_ctrl_c(job)
     try:
-        return contextvars.Context().run(on_a_fresh_loop, clock, main, job)
+        result = contextvars.Context().run(on_a_fresh_loop, clock, main, job)
+    except asyncio.CancelledError:
+        if job in _interrupted:
+            raise KeyboardInterrupt from None  # Ctrl-C stopped the run: the caller sees Ctrl-C
+        raise
     finally:
+        if watching:
+            _unwatch_ctrl_c(job)
         if paused is not None:
             asyncio._set_running_loop(paused)
+    if job in _interrupted:
+        raise KeyboardInterrupt
+    return result
+
+
+# -- Ctrl-C while a run runs on the main thread ---------------------------------------------------
+# Python raises KeyboardInterrupt wherever the main thread is. In the flow's own code (even a busy
+# loop) that is what we want. Inside asyncio's loop it is not: between taking a task's wake-up from
+# its queue and running it, the wake-up would be lost and the task could never end. So while a run
+# runs, Ctrl-C inside the loop's own code cancels the run instead (as asyncio.run() does), and the
+# run then ends with KeyboardInterrupt.
+_LOOP_CODE = (os.path.dirname(asyncio.__file__), selectors.__file__, _clock_module.__file__)
+_watched: list[LiveRun] = []  # the runs on the main thread, innermost last
+_interrupted: set[LiveRun] = set()  # of those, the ones Ctrl-C cancelled
+
+
+def _watch_ctrl_c(job: LiveRun) -> bool:
+    if threading.current_thread() is not threading.main_thread():
+        return False  # signals only reach the main thread
+    if not _watched:
+        if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+            return False  # someone else handles Ctrl-C here: leave it to them
+        signal.signal(signal.SIGINT, _on_ctrl_c)
+    _watched.append(job)
+    return True
+
+
+def _unwatch_ctrl_c(job: LiveRun) -> None:
+    _watched.remove(job)
+    _interrupted.discard(job)
+    if not _watched:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _on_ctrl_c(signum: int, frame: Any) -> None:
+    job = _watched[-1] if _watched else None
+    where = frame.f_code.co_filename if frame is not None else ""
+    if job is None or job.loop is None or job.task is None or not where.startswith(_LOOP_CODE):
+        raise KeyboardInterrupt  # in the flow's own code: stop right here
+    _interrupted.add(job)
+    job.loop.call_soon_threadsafe(job.task.cancel)  # inside the loop: cancel the run, safely
 
 
 async def _main_task(main: Callable[[], Coroutine[Any, Any, T]], job: LiveRun) -> T:

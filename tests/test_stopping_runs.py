@@ -5,6 +5,7 @@ from __future__ import annotations
 import _thread
 import asyncio
 import math
+import signal
 import threading
 import time
 
@@ -211,3 +212,30 @@ def test_after_a_stop_a_task_that_ignores_its_cancellation_gets_the_grace_then_i
         loop.run_until_complete(task)
     finally:
         loop.close()
+
+
+def test_a_ctrl_c_that_lands_inside_asyncio_itself_cancels_the_run_instead_of_losing_a_wake_up(monkeypatch):
+    # Ctrl-C can land anywhere in the cell's thread, also inside the event loop between taking a
+    # task's wake-up from its queue and running it. Raised there, it would lose the wake-up and the
+    # task could never end. Made deterministic here: a real SIGINT arrives while the loop runs a
+    # callback, in a function that the interpreter sees as asyncio's own code.
+    counts, run_handle = [0], asyncio.Handle._run
+    source = ("def interrupted_in_the_loop(handle):\n"
+              "    if counts[0] >= 5 and type(handle) is asyncio.Handle and not fired:  # a task's wake-up\n"
+              "        fired.append(True)\n"
+              "        signal.raise_signal(signal.SIGINT)  # the handler runs here, inside 'asyncio'\n"
+              "    return run_handle(handle)\n")
+    scope = {"counts": counts, "fired": [], "signal": signal, "run_handle": run_handle, "asyncio": asyncio}
+    exec(compile(source, asyncio.events.__file__, "exec"), scope)
+    monkeypatch.setattr(asyncio.Handle, "_run", scope["interrupted_in_the_loop"])
+
+    async def notebook_cell():
+        return run(endless_counter(counts), None)
+
+    loop = asyncio.new_event_loop()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            loop.run_until_complete(notebook_cell())
+    finally:
+        loop.close()
+    assert counts[0] >= 5 and stops_counting(counts) and live_runs() == []  # the run ended, none left behind
